@@ -1,0 +1,1 @@
+"""The case as an event-sourced aggregate, the rulebook and period arithmetic."""

@@ -1,0 +1,282 @@
+"""The ``Case`` aggregate: every fact of one person's 就労定着支援 case, as immutable events.
+
+Public methods validate (payload schema, then history invariants) and only then
+trigger an event; the event's ``apply`` only appends it to the case's record, so
+replaying stored events never validates or fails. Each event carries its payload (the
+JSON form, with its effective date inside), who recorded it, the recorded instant (the
+library's ``timestamp``) and its link in the hash chain (:mod:`domain.chain`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
+
+from domain.chain import GENESIS, event_hash
+from domain.history import History, Recorded, read_history, tokyo_date
+from domain.invariants import consistency_problems
+from domain.payloads import (
+    AMENDMENT_TYPES,
+    EFFECTIVE_DATE_FIELD,
+    PAYLOADS,
+    EventCorrected,
+    EventRetracted,
+    FieldProblem,
+    InvalidPayload,
+    Payload,
+    validate_payload,
+)
+
+#: Types whose invariants depend on the rest of the history (others only need dates checked).
+_SEQUENCE_TYPES = frozenset(
+    {"hired", "resigned", "job_changed", "consent_given", "consent_withdrawn", *AMENDMENT_TYPES}
+)
+
+
+class Case(Aggregate):
+    """One person's case; its state is the list of recorded events (JSON form)."""
+
+    class Event(Aggregate.Event):
+        TYPE: ClassVar[str] = ""
+        payload: dict[str, Any]
+        recorded_by: str
+        hash: str
+        previous_hash: str
+
+        def apply(self, aggregate: Any) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate._records.append(
+                {
+                    "version": self.originator_version,
+                    "type": self.TYPE,
+                    "payload": self.payload,
+                    "recorded_at": self.timestamp.isoformat(),
+                    "recorded_by": self.recorded_by,
+                    "hash": self.hash,
+                    "previous_hash": self.previous_hash,
+                }
+            )
+
+    class Opened(Event, Aggregate.Created):
+        TYPE = "case_opened"
+
+    class Hired(Event):
+        TYPE = "hired"
+
+    class Resigned(Event):
+        TYPE = "resigned"
+
+    class JobChanged(Event):
+        TYPE = "job_changed"
+
+    class ContractSigned(Event):
+        TYPE = "contract_signed"
+
+    class DecisionGranted(Event):
+        TYPE = "decision_granted"
+
+    class ConsentGiven(Event):
+        TYPE = "consent_given"
+
+    class ConsentWithdrawn(Event):
+        TYPE = "consent_withdrawn"
+
+    class ContactRecorded(Event):
+        TYPE = "contact_recorded"
+
+    class CaseMeetingHeld(Event):
+        TYPE = "case_meeting_held"
+
+    class PlanRevised(Event):
+        TYPE = "plan_revised"
+
+    class SupportReportShared(Event):
+        TYPE = "support_report_shared"
+
+    class EvidenceReceived(Event):
+        TYPE = "evidence_received"
+
+    class SupportEnded(Event):
+        TYPE = "support_ended"
+
+    class EventCorrected(Event):
+        TYPE = "event_corrected"
+
+    class EventRetracted(Event):
+        TYPE = "event_retracted"
+
+    def __init__(self) -> None:
+        self._records: list[dict[str, Any]] = []
+
+    # -- reading -----------------------------------------------------------------
+
+    @property
+    def records(self) -> list[Recorded]:
+        """Every recorded event, in recorded order, exactly as stored."""
+        return [Recorded.from_json({"case_id": str(self.id), **r}) for r in self._records]
+
+    def history(self, as_of: datetime | None = None) -> History:
+        """The case as known at ``as_of`` (see :func:`domain.history.read_history`)."""
+        return read_history(self.records, as_of)
+
+    # -- writing -----------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        data: Mapping[str, Any],
+        *,
+        recorded_by: str,
+        recorded_at: datetime,
+        case_id: UUID | None = None,
+    ) -> Case:
+        """Open a case from a ``case_opened`` payload; refuse it with field problems."""
+        payload = validate_payload("case_opened", data)
+        _refuse_future(payload, "case_opened", recorded_at, prefix="")
+        case_id = case_id or uuid4()
+        stored = _stored_form(payload)
+        at = recorded_at.astimezone(UTC)
+        link = event_hash(
+            case_id=case_id, version=1, type="case_opened", payload=stored,
+            recorded_at=at, recorded_by=recorded_by, previous_hash=GENESIS,
+        )  # fmt: skip
+        return cls._create(
+            cls.Opened, id=case_id, payload=stored, recorded_by=recorded_by,
+            hash=link, previous_hash=GENESIS, timestamp=at,
+        )  # fmt: skip
+
+    def record(
+        self,
+        event_type: str,
+        data: Mapping[str, Any],
+        *,
+        recorded_by: str,
+        recorded_at: datetime,
+    ) -> Recorded:
+        """Validate and record one event; on any problem raise and leave the case unchanged."""
+        if event_type == "case_opened":
+            problem = FieldProblem(field="type", message="ケース開始は新しいケースとして登録します")
+            raise CaseRuleViolation([problem])
+        payload = validate_payload(event_type, data)
+        if isinstance(payload, EventCorrected):
+            payload = self._checked_correction(payload, recorded_at)
+        elif isinstance(payload, EventRetracted):
+            self._check_target(payload.target_version, "retracted")
+        _refuse_future(payload, event_type, recorded_at, prefix="")
+        at = recorded_at.astimezone(UTC)
+        candidate = self._link(event_type, _stored_form(payload), recorded_by, at)
+        self._check_history(candidate)
+        self.trigger_event(
+            EVENT_CLASSES[event_type], payload=dict(candidate.payload),
+            recorded_by=recorded_by, hash=candidate.hash,
+            previous_hash=candidate.previous_hash, timestamp=at,
+        )  # fmt: skip
+        return candidate
+
+    def _link(self, event_type: str, stored: dict[str, Any], by: str, at: datetime) -> Recorded:
+        previous = self._records[-1]["hash"] if self._records else GENESIS
+        version = self.version + 1
+        link = event_hash(
+            case_id=self.id, version=version, type=event_type, payload=stored,
+            recorded_at=at, recorded_by=by, previous_hash=previous,
+        )  # fmt: skip
+        return Recorded(self.id, version, event_type, stored, at, by, link, previous)
+
+    def _check_target(self, target_version: int, verb: str) -> str:
+        """The target of an amendment must exist, be a fact, and not be retracted."""
+        found = next((r for r in self._records if r["version"] == target_version), None)
+        if found is None:
+            raise _violation("target_version", "対象の記録(版番号)が見つかりません")
+        if found["type"] in AMENDMENT_TYPES:
+            message = "訂正・取消そのものは対象にできません。元の記録を対象にしてください"
+            raise _violation("target_version", message)
+        if verb == "retracted" and found["type"] == "case_opened":
+            raise _violation("target_version", "ケース開始は取り消せません(訂正してください)")
+        if target_version in self.history().retracted:
+            raise _violation("target_version", "この記録は既に取り消されています")
+        return str(found["type"])
+
+    def _checked_correction(self, payload: EventCorrected, at: datetime) -> EventCorrected:
+        target_type = self._check_target(payload.target_version, "corrected")
+        try:
+            replacement = validate_payload(target_type, payload.replacement)
+        except InvalidPayload as exc:
+            problems = [
+                FieldProblem(field=f"replacement.{p.field}", message=p.message)
+                for p in exc.problems
+            ]
+            raise CaseRuleViolation(problems) from None
+        _refuse_future(replacement, target_type, at, prefix="replacement.")
+        return payload.model_copy(update={"replacement": _stored_form(replacement)})
+
+    def _check_history(self, candidate: Recorded) -> None:
+        before = self.records
+        if candidate.type not in _SEQUENCE_TYPES:
+            _refuse_before_opening(read_history(before), candidate)
+            return
+        known = {(p.code, p.version) for p in consistency_problems(read_history(before))}
+        after = read_history([*before, candidate])
+        new = [p for p in consistency_problems(after) if (p.code, p.version) not in known]
+        if new:
+            raise CaseRuleViolation([_problem_for(candidate, p) for p in new])
+
+
+EVENT_CLASSES: dict[str, type[Case.Event]] = {
+    cls.TYPE: cls
+    for cls in vars(Case).values()
+    if isinstance(cls, type) and issubclass(cls, Case.Event) and cls.TYPE
+}
+assert set(EVENT_CLASSES) == set(PAYLOADS), "every payload type needs an event class"
+
+
+def _stored_form(payload: Payload) -> dict[str, Any]:
+    """The JSON form that is stored and hashed (absent optional fields left out)."""
+    return payload.model_dump(mode="json", exclude_none=True)
+
+
+def _refuse_future(payload: Payload, event_type: str, at: datetime, prefix: str) -> None:
+    name = EFFECTIVE_DATE_FIELD.get(event_type)
+    if name is None:
+        return
+    if getattr(payload, name) > tokyo_date(at):
+        raise _violation(prefix + name, "未来の日付は記録できません(起きた日を入力してください)")
+
+
+def _refuse_before_opening(history: History, candidate: Recorded) -> None:
+    opened = history.opened()
+    if opened is None:
+        return
+    opened_on = opened.effective_on
+    if candidate.effective_on < opened_on:
+        field = EFFECTIVE_DATE_FIELD[candidate.type]
+        message = f"ケース開始日({opened_on.isoformat()})より前の日付は記録できません"
+        raise _violation(field, message)
+
+
+def _problem_for(candidate: Recorded, problem: Any) -> FieldProblem:
+    if problem.version == candidate.version:
+        return FieldProblem(field=problem.field, message=problem.message)
+    if candidate.type in AMENDMENT_TYPES:
+        field = "replacement." + problem.field if candidate.type == "event_corrected" else "target_version"
+        if problem.version == candidate.payload["target_version"]:
+            return FieldProblem(field=field, message=problem.message)
+        message = f"この操作で第{problem.version}版の記録と矛盾します: {problem.message}"
+        return FieldProblem(field="target_version", message=message)
+    message = f"第{problem.version}版の記録と矛盾します: {problem.message}"
+    return FieldProblem(field=problem.field, message=message)
+
+
+def _violation(field: str, message: str) -> CaseRuleViolation:
+    return CaseRuleViolation([FieldProblem(field=field, message=message)])
+
+
+class CaseRuleViolation(ValueError):
+    """The event contradicts the case's history; ``problems`` says what and where."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))

@@ -1,0 +1,167 @@
+"""A case's history as recorded, and as it reads at a given instant.
+
+:class:`Recorded` is one stored event, exactly as written (never altered).
+:func:`read_history` is the single fold that turns recorded events into the facts
+known at an instant ``as_of``: corrections replace their target's payload from the
+moment the correction was recorded, retractions remove their target from that moment.
+The aggregate's invariants and every projection read the case through this one fold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+from domain.payloads import (
+    AMENDMENT_TYPES,
+    EFFECTIVE_DATE_FIELD,
+    PAYLOADS,
+    Payload,
+)
+
+TOKYO = timezone(timedelta(hours=9), "Asia/Tokyo")
+
+#: Order of event types recorded for the same effective day (a hire precedes a
+#: resignation of that day; support ends after everything else of that day).
+_SAME_DAY_ORDER = {"case_opened": 0, "hired": 1, "resigned": 8, "support_ended": 9}
+
+
+def tokyo_date(instant: datetime) -> date:
+    """The calendar day in Japan of an instant (how staff and municipalities count days)."""
+    return instant.astimezone(TOKYO).date()
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One stored event of a case, as recorded; immutable."""
+
+    case_id: UUID
+    version: int
+    type: str
+    payload: Mapping[str, Any]
+    recorded_at: datetime
+    recorded_by: str
+    hash: str
+    previous_hash: str
+
+    @property
+    def effective_on(self) -> date:
+        """The day the fact happened (for amendments: the Japanese day it was recorded)."""
+        name = EFFECTIVE_DATE_FIELD.get(self.type)
+        if name is None:
+            return tokyo_date(self.recorded_at)
+        return date.fromisoformat(str(self.payload[name]))
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON form used by the API, exports and the aggregate's own state."""
+        return {
+            "case_id": str(self.case_id),
+            "version": self.version,
+            "type": self.type,
+            "payload": dict(self.payload),
+            "recorded_at": self.recorded_at.isoformat(),
+            "recorded_by": self.recorded_by,
+            "hash": self.hash,
+            "previous_hash": self.previous_hash,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Recorded:
+        return cls(
+            case_id=UUID(str(data["case_id"])),
+            version=int(data["version"]),
+            type=str(data["type"]),
+            payload=data["payload"],
+            recorded_at=datetime.fromisoformat(str(data["recorded_at"])),
+            recorded_by=str(data["recorded_by"]),
+            hash=str(data["hash"]),
+            previous_hash=str(data["previous_hash"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A fact of the case as read at an instant: the corrected payload, typed.
+
+    ``sources`` are the versions it came from: the original event, then every
+    correction applied to it, in recorded order.
+    """
+
+    version: int
+    type: str
+    payload: Payload
+    effective_on: date
+    recorded: Recorded
+    corrections: tuple[Recorded, ...] = ()
+
+    @property
+    def sources(self) -> tuple[int, ...]:
+        return (self.version, *(c.version for c in self.corrections))
+
+    @property
+    def original(self) -> Payload:
+        """The payload as first recorded, before any correction."""
+        return parse_payload(self.type, self.recorded.payload)
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """A case read at ``as_of``: its facts in effective order, and what was amended."""
+
+    as_of: datetime | None
+    recorded: tuple[Recorded, ...]
+    facts: tuple[Fact, ...]
+    retracted: Mapping[int, Recorded] = field(default_factory=dict)
+
+    def of_type(self, *types: str) -> list[Fact]:
+        return [f for f in self.facts if f.type in types]
+
+    def opened(self) -> Fact | None:
+        found = self.of_type("case_opened")
+        return found[0] if found else None
+
+
+def parse_payload(event_type: str, payload: Mapping[str, Any]) -> Payload:
+    """Re-read a stored (already validated) payload as its typed model."""
+    return PAYLOADS[event_type].model_validate(payload)
+
+
+def known_at(records: Iterable[Recorded], as_of: datetime | None) -> list[Recorded]:
+    """The events recorded at or before ``as_of`` (all of them when ``as_of`` is None)."""
+    if as_of is None:
+        return list(records)
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must carry a UTC offset")
+    return [r for r in records if r.recorded_at <= as_of]
+
+
+def read_history(records: Sequence[Recorded], as_of: datetime | None = None) -> History:
+    """Fold recorded events into the facts known at ``as_of`` (see module docstring)."""
+    known = known_at(records, as_of)
+    corrections: dict[int, list[Recorded]] = {}
+    retracted: dict[int, Recorded] = {}
+    for rec in known:
+        if rec.type == "event_corrected":
+            corrections.setdefault(int(rec.payload["target_version"]), []).append(rec)
+        elif rec.type == "event_retracted":
+            retracted[int(rec.payload["target_version"])] = rec
+    facts: list[Fact] = []
+    for rec in known:
+        if rec.type in AMENDMENT_TYPES or rec.version in retracted:
+            continue
+        applied = tuple(corrections.get(rec.version, ()))
+        payload = applied[-1].payload["replacement"] if applied else rec.payload
+        typed = parse_payload(rec.type, payload)
+        name = EFFECTIVE_DATE_FIELD[rec.type]
+        effective = getattr(typed, name)
+        facts.append(Fact(rec.version, rec.type, typed, effective, rec, applied))
+    facts.sort(key=lambda f: (f.effective_on, _SAME_DAY_ORDER.get(f.type, 5), f.version))
+    return History(as_of, tuple(known), tuple(facts), retracted)
+
+
+def utc_now() -> datetime:
+    """The default clock: an aware UTC instant (tests inject their own clock)."""
+    return datetime.now(UTC)

@@ -1,0 +1,337 @@
+"""Payload schemas of every event type (spec/api.md), validated with pydantic.
+
+The stored form of a payload is its JSON form (``model_dump(mode="json")``): dates as
+``YYYY-MM-DD`` strings, so what is hashed, stored and exported is exactly what was
+sent. :func:`parse_payload` turns a stored payload back into its typed model.
+Field error messages are Japanese because staff read them next to the form field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def _iso_date(value: Any) -> Any:
+    """Accept only ``YYYY-MM-DD`` text (or a date): no timestamps, no other formats."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("日付は YYYY-MM-DD の形式で入力してください")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("存在しない日付です") from None
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+Month = Annotated[str, StringConstraints(pattern=_ISO_MONTH.pattern)]
+Digits10 = Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")]
+Digits6 = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+Digits13 = Annotated[str, StringConstraints(pattern=r"^[0-9]{13}$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Names = Annotated[list[Name], Field(min_length=1)]
+
+PriorServiceKind = Literal[
+    "employment_transition",
+    "continuous_a",
+    "continuous_b",
+    "daily_life_care",
+    "independence_training",
+]
+JobAspect = Literal["duties", "supervisor", "workplace", "hours", "contract"]
+Counterpart = Literal["person", "employer", "family", "agency", "medical"]
+ContactMode = Literal["face_to_face", "online", "phone", "mail"]
+EvidenceKind = Literal["employment_certificate", "payslip", "insurance_card"]
+EndReason = Literal["period_expired", "resigned", "person_request", "other"]
+
+
+class Payload(BaseModel):
+    """Base of every payload: unknown fields are refused, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Person(Payload):
+    name: Name
+    name_kana: Name | None = None
+
+
+class PriorService(Payload):
+    kind: PriorServiceKind
+    ended_on: IsoDate | None = None
+    temporary_while_employed: bool = False
+
+
+class CaseOpened(Payload):
+    person: Person
+    recipient_number: Digits10
+    municipality_code: Digits6
+    office_id: Digits10
+    prior_service: PriorService
+    opened_on: IsoDate
+
+
+class Employer(Payload):
+    name: Name
+    corporate_number: Digits13 | None = None
+
+
+class Hired(Payload):
+    hired_on: IsoDate
+    employer: Employer
+    job_title: Name | None = None
+    weekly_hours: Annotated[float, Field(gt=0, le=80)] | None = None
+    disclosed: bool | None = None
+
+
+class Resigned(Payload):
+    resigned_on: IsoDate
+    reason: Text | None = None
+
+
+class JobChanged(Payload):
+    changed_on: IsoDate
+    aspect: JobAspect
+    description: Text | None = None
+
+
+class ContractSigned(Payload):
+    signed_on: IsoDate
+    support_from: IsoDate
+
+
+class DecisionGranted(Payload):
+    decided_on: IsoDate
+    valid_from: IsoDate
+    valid_to: IsoDate
+    municipality_code: Digits6 | None = None
+
+    @model_validator(mode="after")
+    def _valid_range(self) -> DecisionGranted:
+        if self.valid_to < self.valid_from:
+            raise ValueError("valid_to(支給決定の終了日)は valid_from(開始日)以降にしてください")
+        return self
+
+
+class ConsentGiven(Payload):
+    consent_id: Name
+    given_on: IsoDate
+    written: bool
+    parties: Names
+    information: Names
+    purpose: Text | None = None
+    valid_until: IsoDate | None = None
+
+
+class ConsentWithdrawn(Payload):
+    consent_id: Name
+    withdrawn_on: IsoDate
+
+
+class ContactRecorded(Payload):
+    contact_on: IsoDate
+    counterpart: Counterpart
+    mode: ContactMode
+    place: Name | None = None
+    party: Name | None = None
+    information_shared: list[Name] = Field(default_factory=list)
+    summary: Text | None = None
+
+
+class CaseMeetingHeld(Payload):
+    held_on: IsoDate
+    parties: Names
+    person_attended: bool | None = None
+    information_shared: list[Name]
+    summary: Text | None = None
+
+
+class PlanRevised(Payload):
+    revised_on: IsoDate
+    goals: Names
+    agreed_on: IsoDate | None = None
+    delivered_on: IsoDate | None = None
+
+
+class SupportReportShared(Payload):
+    month: Month
+    shared_on: IsoDate
+    shared_with: Names
+
+
+class EvidenceReceived(Payload):
+    received_on: IsoDate
+    kind: EvidenceKind
+    covers_on: IsoDate
+
+
+class SupportEnded(Payload):
+    ended_on: IsoDate
+    reason: EndReason
+    handed_over_to: Name | None = None
+
+
+class EventCorrected(Payload):
+    target_version: Annotated[int, Field(ge=1)]
+    reason: Text
+    replacement: dict[str, Any]
+
+
+class EventRetracted(Payload):
+    target_version: Annotated[int, Field(ge=2)]
+    reason: Text
+
+
+PAYLOADS: dict[str, type[Payload]] = {
+    "case_opened": CaseOpened,
+    "hired": Hired,
+    "resigned": Resigned,
+    "job_changed": JobChanged,
+    "contract_signed": ContractSigned,
+    "decision_granted": DecisionGranted,
+    "consent_given": ConsentGiven,
+    "consent_withdrawn": ConsentWithdrawn,
+    "contact_recorded": ContactRecorded,
+    "case_meeting_held": CaseMeetingHeld,
+    "plan_revised": PlanRevised,
+    "support_report_shared": SupportReportShared,
+    "evidence_received": EvidenceReceived,
+    "support_ended": SupportEnded,
+    "event_corrected": EventCorrected,
+    "event_retracted": EventRetracted,
+}
+
+#: The payload field holding the day the fact happened (its effective date).
+EFFECTIVE_DATE_FIELD: dict[str, str] = {
+    "case_opened": "opened_on",
+    "hired": "hired_on",
+    "resigned": "resigned_on",
+    "job_changed": "changed_on",
+    "contract_signed": "signed_on",
+    "decision_granted": "decided_on",
+    "consent_given": "given_on",
+    "consent_withdrawn": "withdrawn_on",
+    "contact_recorded": "contact_on",
+    "case_meeting_held": "held_on",
+    "plan_revised": "revised_on",
+    "support_report_shared": "shared_on",
+    "evidence_received": "received_on",
+    "support_ended": "ended_on",
+}
+
+#: Types that change how other events are read rather than stating a fact of the case.
+AMENDMENT_TYPES = frozenset({"event_corrected", "event_retracted"})
+
+#: Short Japanese names of each event type, for labels and messages.
+TYPE_LABEL_JA: dict[str, str] = {
+    "case_opened": "ケース開始",
+    "hired": "就職",
+    "resigned": "退職",
+    "job_changed": "職場内の変化",
+    "contract_signed": "利用契約",
+    "decision_granted": "支給決定",
+    "consent_given": "同意取得",
+    "consent_withdrawn": "同意撤回",
+    "contact_recorded": "支援記録",
+    "case_meeting_held": "ケース会議",
+    "plan_revised": "支援計画の見直し",
+    "support_report_shared": "支援レポート共有",
+    "evidence_received": "証明書類の受領",
+    "support_ended": "支援終了",
+    "event_corrected": "訂正",
+    "event_retracted": "取消",
+}
+
+
+class FieldProblem(BaseModel):
+    """One offending field: its dotted location and a message a person can act on."""
+
+    field: str
+    message: str
+
+
+def validate_payload(event_type: str, data: Any) -> Payload:
+    """Validate ``data`` as the payload of ``event_type``; raise :class:`InvalidPayload`."""
+    model = PAYLOADS.get(event_type)
+    if model is None:
+        raise InvalidPayload(
+            [FieldProblem(field="type", message=f"未知のイベント種別です: {event_type!r}")]
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidPayload(field_problems(exc)) from None
+
+
+def field_problems(exc: ValidationError) -> list[FieldProblem]:
+    """Turn pydantic's errors into field problems, without echoing the input values."""
+    problems: list[FieldProblem] = []
+    for err in exc.errors(include_input=False, include_url=False):
+        location = ".".join(str(part) for part in err["loc"]) or "(payload)"
+        problems.append(FieldProblem(field=location, message=_message_ja(err)))
+    return problems
+
+
+_MESSAGES_JA = {
+    "missing": "必須の項目です",
+    "extra_forbidden": "この項目は受け付けていません",
+    "string_pattern_mismatch": "形式が正しくありません",
+    "literal_error": "選択肢にない値です",
+    "bool_type": "true か false を指定してください",
+    "bool_parsing": "true か false を指定してください",
+    "string_type": "文字列を指定してください",
+    "list_type": "リストを指定してください",
+    "too_short": "少なくとも1件必要です",
+    "string_too_short": "空にはできません",
+    "string_too_long": "長すぎます",
+    "int_type": "整数を指定してください",
+    "int_parsing": "整数を指定してください",
+    "greater_than_equal": "値が小さすぎます",
+    "greater_than": "値が小さすぎます",
+    "less_than_equal": "値が大きすぎます",
+    "model_type": "オブジェクトを指定してください",
+    "dict_type": "オブジェクトを指定してください",
+    "float_type": "数値を指定してください",
+    "float_parsing": "数値を指定してください",
+}
+
+_PATTERN_HINTS = {
+    "^[0-9]{10}$": "半角数字10桁で入力してください",
+    "^[0-9]{6}$": "半角数字6桁で入力してください",
+    "^[0-9]{13}$": "半角数字13桁で入力してください",
+    _ISO_MONTH.pattern: "YYYY-MM の形式で入力してください",
+}
+
+
+def _message_ja(err: Any) -> str:
+    kind = err["type"]
+    if kind == "value_error":
+        return str(err["ctx"]["error"])
+    if kind == "string_pattern_mismatch":
+        return _PATTERN_HINTS.get(err["ctx"]["pattern"], _MESSAGES_JA[kind])
+    return _MESSAGES_JA.get(kind, str(err["msg"]))
+
+
+class InvalidPayload(ValueError):
+    """The payload does not fit its event type; ``problems`` names each field."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        self.problems = problems
+        fields = ", ".join(p.field for p in problems)
+        super().__init__(f"入力内容に誤りがあります: {fields}")
