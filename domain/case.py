@@ -103,6 +103,9 @@ class Case(Aggregate):
     class SupportEnded(Event):
         TYPE = "support_ended"
 
+    class RequestDeclined(Event):
+        TYPE = "request_declined"
+
     class EventCorrected(Event):
         TYPE = "event_corrected"
 

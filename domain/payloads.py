@@ -187,6 +187,14 @@ class SupportEnded(Payload):
     handed_over_to: Name | None = None
 
 
+class RequestDeclined(Payload):
+    """ELIG-5: a provider may not refuse a person to protect its retention rate; when it
+    does decline a request, the refusal and its reason are recorded for auditors."""
+
+    declined_on: IsoDate
+    reason: Text
+
+
 class EventCorrected(Payload):
     target_version: Annotated[int, Field(ge=1)]
     reason: Text
@@ -213,6 +221,7 @@ PAYLOADS: dict[str, type[Payload]] = {
     "support_report_shared": SupportReportShared,
     "evidence_received": EvidenceReceived,
     "support_ended": SupportEnded,
+    "request_declined": RequestDeclined,
     "event_corrected": EventCorrected,
     "event_retracted": EventRetracted,
 }
@@ -233,6 +242,7 @@ EFFECTIVE_DATE_FIELD: dict[str, str] = {
     "support_report_shared": "shared_on",
     "evidence_received": "received_on",
     "support_ended": "ended_on",
+    "request_declined": "declined_on",
 }
 
 #: Types that change how other events are read rather than stating a fact of the case.
@@ -254,6 +264,7 @@ TYPE_LABEL_JA: dict[str, str] = {
     "support_report_shared": "支援レポート共有",
     "evidence_received": "証明書類の受領",
     "support_ended": "支援終了",
+    "request_declined": "利用申込みの辞退・お断り",
     "event_corrected": "訂正",
     "event_retracted": "取消",
 }
