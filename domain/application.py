@@ -18,6 +18,7 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Transcoder
 
 from domain.case import Case
@@ -61,7 +62,9 @@ class CaseLog(Application[UUID]):
     name = "teichaku"
     snapshotting_intervals = {Case: 50}  # noqa: RUF012 (the library reads a class attribute)
 
-    def __init__(self, env: Mapping[str, str] | None = None, clock: Callable[[], datetime] = utc_now):
+    def __init__(
+        self, env: Mapping[str, str] | None = None, clock: Callable[[], datetime] = utc_now
+    ) -> None:
         super().__init__(env=env)
         self.clock = clock
 
@@ -77,10 +80,20 @@ class CaseLog(Application[UUID]):
 
     # -- use cases -------------------------------------------------------------
 
-    def open_case(self, data: Mapping[str, Any], *, recorded_by: str) -> Case:
-        """Open a new case; raises the domain's validation errors."""
+    def open_case(
+        self,
+        data: Mapping[str, Any],
+        *,
+        recorded_by: str,
+        companion: Callable[[Recorded], Aggregate] | None = None,
+    ) -> Case:
+        """Open a new case; raises the domain's validation errors.
+
+        ``companion`` builds another aggregate from the recorded event (e.g. the API's
+        idempotency record) that is saved atomically with the case.
+        """
         case = Case.open(data, recorded_by=recorded_by, recorded_at=self.clock())
-        self._save(case)
+        self._save(case, companions=_companions(companion, case.records[-1]))
         return case
 
     def record(
@@ -91,19 +104,23 @@ class CaseLog(Application[UUID]):
         *,
         recorded_by: str,
         expected_version: int | None = None,
+        companion: Callable[[Recorded], Aggregate] | None = None,
     ) -> Recorded:
-        """Append one event to a case, only if it is still at ``expected_version`` when given."""
+        """Append one event to a case, only if it is still at ``expected_version`` when given.
+
+        ``companion`` as in :meth:`open_case`: saved in the same transaction as the event.
+        """
         case = self.get_case(case_id)
         if expected_version is not None and case.version != expected_version:
             raise VersionConflict(case.version, expected_version)
         recorded = case.record(event_type, data, recorded_by=recorded_by, recorded_at=self.clock())
-        self._save(case, expected=expected_version)
+        self._save(case, expected_version, _companions(companion, recorded))
         return recorded
 
     def get_case(self, case_id: UUID, version: int | None = None) -> Case:
         """Load a case (from its latest snapshot when there is one)."""
         try:
-            case = self.repository.get(case_id, version=version)
+            case: object = self.repository.get(case_id, version=version)
         except AggregateNotFoundError:
             raise CaseNotFound(case_id) from None
         if not isinstance(case, Case):
@@ -128,11 +145,19 @@ class CaseLog(Application[UUID]):
                 return ids
             start = batch[-1].id + 1
 
-    def _save(self, case: Case, expected: int | None = None) -> None:
+    def _save(
+        self, case: Case, expected: int | None = None, companions: tuple[Aggregate, ...] = ()
+    ) -> None:
         try:
-            self.save(case)
+            self.save(case, *companions)
         except IntegrityError:
             raise VersionConflict(None, expected) from None
+
+
+def _companions(
+    build: Callable[[Recorded], Aggregate] | None, recorded: Recorded
+) -> tuple[Aggregate, ...]:
+    return () if build is None else (build(recorded),)
 
 
 def persistence_env(url: str | None) -> dict[str, str]:

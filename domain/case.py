@@ -23,13 +23,13 @@ from domain.payloads import (
     AMENDMENT_TYPES,
     EFFECTIVE_DATE_FIELD,
     PAYLOADS,
-    EventCorrected,
-    EventRetracted,
     FieldProblem,
     InvalidPayload,
     Payload,
     validate_payload,
 )
+from domain.payloads import EventCorrected as CorrectionPayload
+from domain.payloads import EventRetracted as RetractionPayload
 
 #: Types whose invariants depend on the rest of the history (others only need dates checked).
 _SEQUENCE_TYPES = frozenset(
@@ -165,9 +165,9 @@ class Case(Aggregate):
             problem = FieldProblem(field="type", message="ケース開始は新しいケースとして登録します")
             raise CaseRuleViolation([problem])
         payload = validate_payload(event_type, data)
-        if isinstance(payload, EventCorrected):
+        if isinstance(payload, CorrectionPayload):
             payload = self._checked_correction(payload, recorded_at)
-        elif isinstance(payload, EventRetracted):
+        elif isinstance(payload, RetractionPayload):
             self._check_target(payload.target_version, "retracted")
         _refuse_future(payload, event_type, recorded_at, prefix="")
         at = recorded_at.astimezone(UTC)
@@ -203,7 +203,7 @@ class Case(Aggregate):
             raise _violation("target_version", "この記録は既に取り消されています")
         return str(found["type"])
 
-    def _checked_correction(self, payload: EventCorrected, at: datetime) -> EventCorrected:
+    def _checked_correction(self, payload: CorrectionPayload, at: datetime) -> CorrectionPayload:
         target_type = self._check_target(payload.target_version, "corrected")
         try:
             replacement = validate_payload(target_type, payload.replacement)
@@ -264,7 +264,8 @@ def _problem_for(candidate: Recorded, problem: Any) -> FieldProblem:
     if problem.version == candidate.version:
         return FieldProblem(field=problem.field, message=problem.message)
     if candidate.type in AMENDMENT_TYPES:
-        field = "replacement." + problem.field if candidate.type == "event_corrected" else "target_version"
+        corrected = candidate.type == "event_corrected"
+        field = "replacement." + problem.field if corrected else "target_version"
         if problem.version == candidate.payload["target_version"]:
             return FieldProblem(field=field, message=problem.message)
         message = f"この操作で第{problem.version}版の記録と矛盾します: {problem.message}"

@@ -122,6 +122,7 @@ def _consent_sequence(facts: tuple[Fact, ...]) -> list[Problem]:
                 problems.append(Problem("unknown_consent", fact.version, "consent_id", message))
             elif cid in withdrawn:
                 message = "この同意は既に撤回されています"
-                problems.append(Problem("consent_already_withdrawn", fact.version, "consent_id", message))
+                code = "consent_already_withdrawn"
+                problems.append(Problem(code, fact.version, "consent_id", message))
             withdrawn.add(cid)
     return problems

@@ -21,7 +21,9 @@ from domain.rate import retention_rate
         (0, 5, 1074),
     ],
 )
-def test_rate_selects_the_tier_whose_lower_bound_it_reaches(retained: int, users: int, units: int) -> None:
+def test_rate_selects_the_tier_whose_lower_bound_it_reaches(
+    retained: int, users: int, units: int
+) -> None:
     assert retention_rate(retained, users).units_per_month == units
 
 

@@ -1,0 +1,124 @@
+"""Consent and sharing (CON-1..CON-3): which sharings of the person's information were not allowed.
+
+A sharing is a contact that gave information out (to its ``party``, or to the
+counterpart when no party is named), a case meeting (each party but the person), or a
+shared support report (each recipient but the person). The rules themselves are
+:func:`domain.duties.consent_defect` and :func:`domain.duties.closest_consent`; this
+module gathers the facts and attaches versions and sentences for auditors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from domain import duties
+from domain.history import Fact
+from domain.payloads import (
+    TYPE_LABEL_JA,
+    CaseMeetingHeld,
+    ConsentGiven,
+    ConsentWithdrawn,
+    ContactRecorded,
+    SupportReportShared,
+)
+from projections.explain import Explanation, explained
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentViolation:
+    """CON-1..CON-3: one sharing (event ``version``) with one party that no consent allowed."""
+
+    version: int
+    party: str
+    explanation: Explanation
+
+    def as_json(self) -> dict[str, Any]:
+        return {"version": self.version, "party": self.party, **self.explanation.as_json()}
+
+
+@dataclass(frozen=True, slots=True)
+class _Sharing:
+    """One party that received the person's information in one event."""
+
+    fact: Fact
+    party: str
+    information: tuple[str, ...]
+
+
+def _sharings(facts: Sequence[Fact], person_names: frozenset[str]) -> list[_Sharing]:
+    """Contacts that gave information out, case meetings, and shared support reports.
+
+    A report's information categories are not recorded, so only its recipients are
+    checked against consents; the person themself ("本人" or their name) needs none.
+    """
+    out: list[_Sharing] = []
+    for fact in facts:
+        p = fact.payload
+        parties: list[str] = []
+        shared: tuple[str, ...] = ()
+        if isinstance(p, ContactRecorded) and p.information_shared:
+            parties, shared = [p.party or p.counterpart], tuple(p.information_shared)
+            if p.party is None and p.counterpart == "person":
+                parties = []
+        elif isinstance(p, CaseMeetingHeld) and p.information_shared:
+            parties, shared = list(p.parties), tuple(p.information_shared)
+        elif isinstance(p, SupportReportShared):
+            parties = list(p.shared_with)
+        for party in parties:
+            if not duties.is_the_person(party, person_names):
+                out.append(_Sharing(fact, party, shared))
+    return out
+
+
+def _consents(facts: Sequence[Fact]) -> dict[str, tuple[duties.ConsentTerms, tuple[int, ...]]]:
+    """Each consent as its terms (with its withdrawal, if any) and the versions behind it."""
+    withdrawn: dict[str, Fact] = {}
+    for fact in (f for f in facts if f.type == "consent_withdrawn"):
+        assert isinstance(fact.payload, ConsentWithdrawn)
+        withdrawn.setdefault(fact.payload.consent_id, fact)
+    consents: dict[str, tuple[duties.ConsentTerms, tuple[int, ...]]] = {}
+    for fact in (f for f in facts if f.type == "consent_given"):
+        p = fact.payload
+        assert isinstance(p, ConsentGiven)
+        w = withdrawn.get(p.consent_id)
+        w_on = w.payload.withdrawn_on if w and isinstance(w.payload, ConsentWithdrawn) else None
+        terms = duties.ConsentTerms(
+            p.consent_id, p.given_on, p.written, tuple(p.parties), tuple(p.information),
+            p.valid_until, w_on,
+        )  # fmt: skip
+        consents[p.consent_id] = (terms, fact.sources + (w.sources if w else ()))
+    return consents
+
+
+def consent_violations(
+    facts: Sequence[Fact], person_names: frozenset[str] = frozenset()
+) -> tuple[ConsentViolation, ...]:
+    """CON-1..CON-3: every (sharing event, party) that no consent allowed on the sharing day.
+
+    ``facts`` are the case's facts as read at an instant (corrections applied); the
+    violation is explained by the consent that came nearest to allowing it.
+    """
+    consents = _consents(facts)
+    terms = [t for t, _ in consents.values()]
+    out: list[ConsentViolation] = []
+    for s in _sharings(facts, person_names):
+        day = s.fact.effective_on
+        if any(duties.consent_defect(t, s.party, s.information, day) is None for t in terms):
+            continue
+        what = "、".join(s.information) or "支援レポート"
+        text = (
+            f"{day.isoformat()}の{TYPE_LABEL_JA[s.fact.type]}(第{s.fact.version}版)で"
+            f"「{s.party}」に{what}を提供しましたが、"
+        )
+        nearest = duties.closest_consent(terms, s.party, s.information, day)
+        defect = duties.consent_defect(nearest, s.party, s.information, day) if nearest else None
+        if nearest is None or defect is None:
+            why = explained("CON-1", text + "書面による同意の記録がありません", s.fact.sources)
+        else:
+            why = explained(
+                defect.rule, text + defect.text_ja, s.fact.sources, consents[nearest.consent_id][1]
+            )
+        out.append(ConsentViolation(s.fact.version, s.party, why))
+    return tuple(out)

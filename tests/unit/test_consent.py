@@ -1,0 +1,145 @@
+"""Consent and sharing (CON-1..CON-3): every sharing no consent allowed is listed for auditors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.compliance import compliance
+from tests.factories import CaseBuilder, d
+
+EMPLOYER = "株式会社サンプル"
+WORK = "就労状況"
+HEALTH = "健康状態"
+
+
+def case_with_consent(written: bool = True, **consent: Any) -> tuple[CaseBuilder, int]:
+    b = CaseBuilder(opened_on="2024-03-01")
+    b.hired("2024-04-01", employer=EMPLOYER)
+    fields: dict[str, Any] = {
+        "consent_id": "C-1",
+        "given_on": "2024-10-01",
+        "written": written,
+        "parties": [EMPLOYER],
+        "information": [WORK],
+        **consent,
+    }
+    return b, b.event("consent_given", **fields)
+
+
+def share_with_employer(b: CaseBuilder, on: str, information: list[str] | None = None) -> int:
+    return b.contact(
+        on, mode="phone", counterpart="employer", party=EMPLOYER,
+        information_shared=information or [WORK],
+    )  # fmt: skip
+
+
+def violations(b: CaseBuilder, on: str = "2025-03-01") -> list[dict[str, Any]]:
+    return compliance(b.records, d(on)).as_json()["consent_violations"]
+
+
+def test_sharing_covered_by_a_written_consent_is_no_violation() -> None:
+    b, _ = case_with_consent()
+    share_with_employer(b, "2024-11-10")
+    b.report("2024-11", "2024-12-02", shared_with=["本人", EMPLOYER])
+
+    assert violations(b) == []
+
+
+def test_case_meeting_with_a_party_the_consent_does_not_name_is_a_con_2_violation() -> None:
+    b, consent = case_with_consent()
+    meeting = b.event(
+        "case_meeting_held", held_on="2024-11-10", parties=["本人", EMPLOYER, "ハローワーク"],
+        information_shared=[WORK],
+    )  # fmt: skip
+
+    found = violations(b)
+
+    assert [(v["version"], v["party"], v["rule"]) for v in found] == [
+        (meeting, "ハローワーク", "CON-2")
+    ]
+    assert found[0]["events"] == [consent, meeting]
+
+
+def test_sharing_after_withdrawal_is_a_con_2_violation_naming_the_withdrawal() -> None:
+    b, consent = case_with_consent()
+    withdrawal = b.event("consent_withdrawn", consent_id="C-1", withdrawn_on="2024-11-01")
+    sharing = share_with_employer(b, "2024-11-10")
+
+    found = violations(b)
+
+    assert [(v["version"], v["rule"]) for v in found] == [(sharing, "CON-2")]
+    assert found[0]["events"] == [consent, withdrawal, sharing]
+    assert "撤回" in found[0]["text_ja"]
+
+
+def test_sharing_on_the_day_of_withdrawal_is_already_a_violation() -> None:
+    b, _ = case_with_consent()
+    b.event("consent_withdrawn", consent_id="C-1", withdrawn_on="2024-11-10")
+    sharing = share_with_employer(b, "2024-11-10")
+
+    assert [(v["version"], v["rule"]) for v in violations(b)] == [(sharing, "CON-2")]
+
+
+def test_unwritten_consent_does_not_allow_sharing_under_con_1() -> None:
+    b, consent = case_with_consent(written=False)
+    sharing = share_with_employer(b, "2024-11-10")
+
+    found = violations(b)
+
+    assert [(v["version"], v["rule"]) for v in found] == [(sharing, "CON-1")]
+    assert found[0]["events"] == [consent, sharing]
+
+
+def test_consent_given_after_the_sharing_does_not_cure_it_under_con_3() -> None:
+    b = CaseBuilder(opened_on="2024-03-01")
+    b.hired("2024-04-01", employer=EMPLOYER)
+    sharing = share_with_employer(b, "2024-10-05")
+    consent = b.consent("C-1", "2024-10-10", parties=[EMPLOYER], information=[WORK])
+
+    found = violations(b)
+
+    assert [(v["version"], v["rule"]) for v in found] == [(sharing, "CON-3")]
+    assert found[0]["events"] == [sharing, consent]
+
+
+def test_sharing_an_information_category_the_consent_does_not_name_is_a_con_2_violation() -> None:
+    b, consent = case_with_consent()
+    sharing = share_with_employer(b, "2024-11-10", information=[WORK, HEALTH])
+
+    found = violations(b)
+
+    assert [(v["version"], v["rule"]) for v in found] == [(sharing, "CON-2")]
+    assert HEALTH in found[0]["text_ja"]
+    assert found[0]["events"] == [consent, sharing]
+
+
+def test_sharing_with_no_consent_at_all_is_a_con_1_violation() -> None:
+    b = CaseBuilder(opened_on="2024-03-01")
+    b.hired("2024-04-01", employer=EMPLOYER)
+    report = b.report("2024-11", "2024-12-02", shared_with=["本人", EMPLOYER])
+
+    found = violations(b)
+
+    assert [(v["version"], v["party"], v["rule"]) for v in found] == [(report, EMPLOYER, "CON-1")]
+    assert found[0]["events"] == [report]
+
+
+def test_sharing_after_the_consent_expired_is_a_con_1_violation() -> None:
+    b, _ = case_with_consent(valid_until="2024-12-31")
+    allowed = share_with_employer(b, "2024-12-31")
+    late = share_with_employer(b, "2025-01-06")
+
+    found = violations(b)
+
+    assert [(v["version"], v["rule"]) for v in found] == [(late, "CON-1")]
+    assert allowed != late
+
+
+def test_retracting_the_sharing_removes_the_violation() -> None:
+    b, _ = case_with_consent()
+    sharing = share_with_employer(b, "2024-11-10", information=[HEALTH])
+    assert [v["version"] for v in violations(b)] == [sharing]
+
+    b.retract(sharing)
+
+    assert violations(b) == []
