@@ -10,7 +10,7 @@ library's ``timestamp``) and its link in the hash chain (:mod:`domain.chain`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
@@ -180,6 +180,18 @@ class Case(Aggregate):
         )  # fmt: skip
         return candidate
 
+    def _opened_on(self) -> date:
+        """The opening day as it reads now: the latest correction of version 1 wins.
+
+        Cheaper than reading the whole history, which most appends (contacts, reports)
+        need only for this one date.
+        """
+        opened = self._records[0]["payload"]
+        for rec in self._records:
+            if rec["type"] == "event_corrected" and rec["payload"]["target_version"] == 1:
+                opened = rec["payload"]["replacement"]
+        return date.fromisoformat(opened["opened_on"])
+
     def _link(self, event_type: str, stored: dict[str, Any], by: str, at: datetime) -> Recorded:
         previous = self._records[-1]["hash"] if self._records else GENESIS
         version = self.version + 1
@@ -217,10 +229,10 @@ class Case(Aggregate):
         return payload.model_copy(update={"replacement": _stored_form(replacement)})
 
     def _check_history(self, candidate: Recorded) -> None:
-        before = self.records
         if candidate.type not in _SEQUENCE_TYPES:
-            _refuse_before_opening(read_history(before), candidate)
+            _refuse_before_opening(self._opened_on(), candidate)
             return
+        before = self.records
         known = {(p.code, p.version) for p in consistency_problems(read_history(before))}
         after = read_history([*before, candidate])
         new = [p for p in consistency_problems(after) if (p.code, p.version) not in known]
@@ -249,11 +261,7 @@ def _refuse_future(payload: Payload, event_type: str, at: datetime, prefix: str)
         raise _violation(prefix + name, "未来の日付は記録できません(起きた日を入力してください)")
 
 
-def _refuse_before_opening(history: History, candidate: Recorded) -> None:
-    opened = history.opened()
-    if opened is None:
-        return
-    opened_on = opened.effective_on
+def _refuse_before_opening(opened_on: date, candidate: Recorded) -> None:
     if candidate.effective_on < opened_on:
         field = EFFECTIVE_DATE_FIELD[candidate.type]
         message = f"ケース開始日({opened_on.isoformat()})より前の日付は記録できません"

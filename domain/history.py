@@ -104,7 +104,7 @@ class Fact:
     @property
     def original(self) -> Payload:
         """The payload as first recorded, before any correction."""
-        return parse_payload(self.type, self.recorded.payload)
+        return parse_payload(self.type, self.recorded.payload, self.recorded.hash)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +124,35 @@ class History:
         return found[0] if found else None
 
 
-def parse_payload(event_type: str, payload: Mapping[str, Any]) -> Payload:
-    """Re-read a stored (already validated) payload as its typed model."""
-    return PAYLOADS[event_type].model_validate(payload)
+#: Typed payloads of stored events, keyed by the chain hash of the event that holds the
+#: payload (the event itself, or the correction whose replacement it is). The hash covers
+#: the payload, so one key always means one content; re-validating every stored payload on
+#: every read was most of the read time (bench/README.md). A row altered directly in the
+#: database keeps its old hash: :func:`projections.audit.verify_chain` recomputes hashes
+#: from the raw payload and never reads this cache.
+_TYPED: dict[tuple[str, str], Payload] = {}
+_TYPED_LIMIT = 200_000
+
+
+def parse_payload(event_type: str, payload: Mapping[str, Any], key: str | None = None) -> Payload:
+    """Re-read a stored (already validated) payload as its typed model.
+
+    ``key`` is the hash of the event the payload was stored in; when given, the typed
+    payload is memoised under it.
+    """
+    if key is None:
+        return PAYLOADS[event_type].model_validate(payload)
+    cached = _TYPED.get((event_type, key))
+    if cached is None:
+        if len(_TYPED) >= _TYPED_LIMIT:
+            _TYPED.clear()
+        cached = _TYPED[(event_type, key)] = PAYLOADS[event_type].model_validate(payload)
+    return cached
+
+
+def clear_payload_cache() -> None:
+    """Forget memoised typed payloads (benchmarks measure a cold read with it)."""
+    _TYPED.clear()
 
 
 def known_at(records: Iterable[Recorded], as_of: datetime | None) -> list[Recorded]:
@@ -153,8 +179,10 @@ def read_history(records: Sequence[Recorded], as_of: datetime | None = None) -> 
         if rec.type in AMENDMENT_TYPES or rec.version in retracted:
             continue
         applied = tuple(corrections.get(rec.version, ()))
-        payload = applied[-1].payload["replacement"] if applied else rec.payload
-        typed = parse_payload(rec.type, payload)
+        if applied:
+            typed = parse_payload(rec.type, applied[-1].payload["replacement"], applied[-1].hash)
+        else:
+            typed = parse_payload(rec.type, rec.payload, rec.hash)
         name = EFFECTIVE_DATE_FIELD[rec.type]
         effective = getattr(typed, name)
         facts.append(Fact(rec.version, rec.type, typed, effective, rec, applied))
