@@ -11,7 +11,8 @@ is the library's: see :func:`persistence_env` for how a database URL maps onto i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
@@ -22,6 +23,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Transcoder
 
 from domain.case import Case
+from domain.chain import GENESIS
 from domain.history import Recorded, utc_now
 
 _INSTANT_KEYS = ("timestamp", "_created_on", "_modified_on")
@@ -131,6 +133,39 @@ class CaseLog(Application[UUID]):
         """Every recorded event of a case, in recorded order."""
         return self.get_case(case_id).records
 
+    def stored_records(self, case_id: UUID) -> list[Recorded]:
+        """The case's events read row by row from the event store, never from a snapshot.
+
+        This is what a chain check must read: a row altered, removed or swapped in the
+        database shows here as it is now. A row that no longer decodes becomes a
+        placeholder of type :data:`UNREADABLE` whose hash cannot match, so the check
+        reports it at its version instead of failing.
+        """
+        stored = self.recorder.select_events(case_id)
+        if not stored:
+            raise CaseNotFound(case_id)
+        found = [self._stored_record(case_id, row) for row in stored]
+        return _fill_unreadable_links(found)
+
+    def _stored_record(self, case_id: UUID, row: StoredEvent) -> Recorded:
+        try:
+            event = self.mapper.to_domain_event(row)
+            if not isinstance(event, Case.Event):
+                raise TypeError("not an event of a case")
+            state = event.__dict__
+            return Recorded(
+                case_id=case_id,
+                version=int(row.originator_version),
+                type=event.TYPE,
+                payload=dict(state["payload"]),
+                recorded_at=state["timestamp"],
+                recorded_by=str(state["recorded_by"]),
+                hash=str(state["hash"]),
+                previous_hash=str(state["previous_hash"]),
+            )
+        except Exception:  # any undecodable row is evidence, not a crash
+            return _unreadable(case_id, int(row.originator_version))
+
     def case_ids(self) -> list[UUID]:
         """Every case id, in the order the cases were opened (scans the notification log)."""
         from eventsourcing.utils import get_topic
@@ -158,6 +193,35 @@ def _companions(
     build: Callable[[Recorded], Aggregate] | None, recorded: Recorded
 ) -> tuple[Aggregate, ...]:
     return () if build is None else (build(recorded),)
+
+
+#: The type of a placeholder for a stored row that no longer decodes.
+UNREADABLE = "unreadable"
+
+
+def _unreadable(case_id: UUID, version: int) -> Recorded:
+    at = datetime(1970, 1, 1, tzinfo=UTC)
+    return Recorded(case_id, version, UNREADABLE, {}, at, "", "", "")
+
+
+def _fill_unreadable_links(found: list[Recorded]) -> list[Recorded]:
+    """Link each placeholder to its neighbours' hashes.
+
+    The placeholder is already reported as altered; borrowing its neighbours' links
+    keeps the check from also blaming it, or its intact successor, for a broken link.
+    """
+    out = list(found)
+    for i, rec in enumerate(out):
+        if rec.type != UNREADABLE:
+            continue
+        before = out[i - 1] if i > 0 and out[i - 1].version == rec.version - 1 else None
+        after = out[i + 1] if i + 1 < len(out) and out[i + 1].version == rec.version + 1 else None
+        out[i] = replace(
+            rec,
+            previous_hash=before.hash if before else (GENESIS if rec.version == 1 else ""),
+            hash=after.previous_hash if after else "",
+        )
+    return out
 
 
 def persistence_env(url: str | None) -> dict[str, str]:
@@ -199,4 +263,6 @@ class VersionConflict(RuntimeError):
     def __init__(self, actual: int | None, expected: int | None) -> None:
         self.actual = actual
         self.expected = expected
-        super().__init__("ケースは他の人によって更新されています。最新の内容を読み込んでからやり直してください")
+        super().__init__(
+            "ケースは他の人によって更新されています。最新の内容を読み込んでからやり直してください"
+        )

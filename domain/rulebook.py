@@ -35,7 +35,9 @@ _CATALOGUE = [
     Rule("PER-4", "更新期限の30日前警告(製品上の選択)", "製品の判断", interpretive=True),
     Rule("PER-5", "期間終了後の自主的支援(請求対象外)", "S002"),
     Rule("JOB-1", "退職により契約終了", "S001"),
-    Rule("JOB-2", "離職後1か月以内の転職は継続とみなす(1回限り)", "QA H30, S001", interpretive=True),
+    Rule(
+        "JOB-2", "離職後1か月以内の転職は継続とみなす(1回限り)", "QA H30, S001", interpretive=True
+    ),
     Rule("JOB-3", "転職猶予期間と期限", "QA H30", interpretive=True),
     Rule("JOB-4", "2回目の転職で支援対象終了", "QA H30"),
     Rule("JOB-5", "離職後の相談支援等との連絡調整", "QA H30"),
@@ -51,7 +53,9 @@ _CATALOGUE = [
     Rule("CON-3", "事後の同意では治癒しない", "S000"),
     Rule("EVID-1", "定着の証明(在職証明書、困難なら給与明細・保険証の写し)", "QA H30"),
     Rule("END-1", "終了時の障害者就業・生活支援センター等への引継ぎ", "S002"),
-    Rule("END-2", "終了3か月前からの情報共有(支援体制構築)", "令和6年度報酬改定", interpretive=True),
+    Rule(
+        "END-2", "終了3か月前からの情報共有(支援体制構築)", "令和6年度報酬改定", interpretive=True
+    ),
     Rule("RATE", "就労定着率と基本報酬の区分", "令和6年度報酬改定", interpretive=True),
 ]
 

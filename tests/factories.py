@@ -94,10 +94,15 @@ class CaseBuilder:
         )
 
     def contract(self, signed_on: str, support_from: str | None = None) -> int:
-        return self.event("contract_signed", signed_on=signed_on, support_from=support_from or signed_on)
+        start = support_from or signed_on
+        return self.event("contract_signed", signed_on=signed_on, support_from=start)
 
-    def contact(self, on: str, mode: str = "face_to_face", counterpart: str = "person", **kw: Any) -> int:
-        return self.event("contact_recorded", contact_on=on, counterpart=counterpart, mode=mode, **kw)
+    def contact(
+        self, on: str, mode: str = "face_to_face", counterpart: str = "person", **kw: Any
+    ) -> int:
+        return self.event(
+            "contact_recorded", contact_on=on, counterpart=counterpart, mode=mode, **kw
+        )
 
     def report(self, month: str, shared_on: str, shared_with: list[str] | None = None) -> int:
         return self.event(
@@ -106,16 +111,26 @@ class CaseBuilder:
         )  # fmt: skip
 
     def plan(self, revised_on: str, goals: list[str] | None = None) -> int:
-        return self.event("plan_revised", revised_on=revised_on, goals=goals or ["生活リズムの安定"])
+        goals = goals or ["生活リズムの安定"]
+        return self.event("plan_revised", revised_on=revised_on, goals=goals)
 
-    def consent(self, consent_id: str, given_on: str, parties: list[str], information: list[str], written: bool = True) -> int:
+    def consent(
+        self,
+        consent_id: str,
+        given_on: str,
+        parties: list[str],
+        information: list[str],
+        written: bool = True,
+    ) -> int:
         return self.event(
             "consent_given", consent_id=consent_id, given_on=given_on, written=written,
             parties=parties, information=information,
         )  # fmt: skip
 
     def correct(self, target: int, reason: str = "入力誤りの訂正", **replacement: Any) -> int:
-        return self.event("event_corrected", target_version=target, reason=reason, replacement=replacement)
+        return self.event(
+            "event_corrected", target_version=target, reason=reason, replacement=replacement
+        )
 
     def retract(self, target: int, reason: str = "誤登録のため取消") -> int:
         return self.event("event_retracted", target_version=target, reason=reason)

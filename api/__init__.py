@@ -1,0 +1,1 @@
+"""The HTTP API of teichaku: FastAPI app factory, routers, auth, error mapping, CLI."""

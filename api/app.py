@@ -1,0 +1,95 @@
+"""The application factory: ``create_app(settings)`` builds a FastAPI app on one CaseLog.
+
+Nothing is created at import time: each app owns (or is given) its store, so tests
+and the command line open as many independent apps as they like.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from fastapi import FastAPI
+
+from api import errors
+from api.auth import TokenStore
+from api.routers import cases as cases_router
+from api.routers import rules as rules_router
+from api.settings import Settings
+from domain.application import CaseLog
+
+DESCRIPTION = """\
+就労定着支援のケース記録 API。出来事(就職・退職・支援記録・同意など)を追記のみで記録し、
+受給状態・期日・請求可否・同意違反を、根拠のルールIDと元の記録の版番号つきで返します。
+
+- 認証: `Authorization: Bearer <token>`(`teichaku token create` で発行)
+- `as_of`: その時点で記録済みの内容だけで答える / `on`: 状態を評価する日(既定は日本時間の今日)
+- エラー: RFC 9457 `application/problem+json`(入力誤りは `errors` に項目名)
+"""
+
+TAGS = [
+    {
+        "name": "ケース",
+        "description": "ケースの開始、出来事の記録、受給状態・遵守状況・経過・監査の参照",
+    },
+    {"name": "ルールブック", "description": "説明に現れるルールIDの一覧と根拠"},
+]
+
+#: Routers of other issues, included when their module is in the tree.
+_OPTIONAL_ROUTERS = ("api.routers.trust", "api.web")
+
+
+def create_app(settings: Settings | None = None, *, cases: CaseLog | None = None) -> FastAPI:
+    """A new API app on ``cases`` (else on the store that ``settings`` name)."""
+    settings = settings or Settings()
+    owned = cases is None
+    store = cases if cases is not None else open_cases(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            store.close()
+
+    app = FastAPI(
+        title="teichaku 就労定着支援ケース記録",
+        description=DESCRIPTION,
+        version="0.1.0",
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.cases = store
+    app.state.tokens = TokenStore(store)
+    errors.install(app)
+    app.include_router(cases_router.router)
+    app.include_router(rules_router.router)
+    _include_optional(app)
+    return app
+
+
+def open_cases(settings: Settings) -> CaseLog:
+    """The CaseLog on the configured store (an SQLite file's folder is created)."""
+    parts = urlsplit(settings.url)
+    if parts.scheme == "sqlite":
+        path = unquote(parts.path)[1:]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return CaseLog(env=settings.persistence_env())
+
+
+def _include_optional(app: FastAPI) -> None:
+    for name in _OPTIONAL_ROUTERS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # the module exists but one of its imports is missing
+                raise
+            continue
+        if hasattr(module, "router"):
+            app.include_router(module.router)
+        elif hasattr(module, "register"):
+            module.register(app)

@@ -1,0 +1,40 @@
+"""Settings of the running service, read once when the app is created (never at import)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from domain.application import persistence_env
+
+DEFAULT_DATABASE = "sqlite:///var/teichaku.db"
+#: The library's AES-GCM cipher: stored event state is encrypted when a key is given.
+CIPHER_TOPIC = "eventsourcing.cipher:AESCipher"
+
+
+def _env(name: str) -> str | None:
+    return os.environ.get(name) or None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the store lives and how it is encrypted.
+
+    ``database_url``: ``sqlite:///relative.db``, ``sqlite:////absolute.db`` or
+    ``postgresql://user@host:port/dbname``; else ``$TEICHAKU_DATABASE``, else
+    ``sqlite:///var/teichaku.db``. ``cipher_key``: else ``$TEICHAKU_CIPHER_KEY``.
+    """
+
+    database_url: str | None = field(default_factory=lambda: _env("TEICHAKU_DATABASE"))
+    cipher_key: str | None = field(default_factory=lambda: _env("TEICHAKU_CIPHER_KEY"))
+
+    @property
+    def url(self) -> str:
+        return self.database_url or _env("TEICHAKU_DATABASE") or DEFAULT_DATABASE
+
+    def persistence_env(self) -> dict[str, str]:
+        """The eventsourcing library's environment for this store."""
+        env = persistence_env(self.url)
+        if self.cipher_key:
+            env |= {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": self.cipher_key}
+        return env
