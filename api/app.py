@@ -78,7 +78,24 @@ def open_cases(settings: Settings) -> CaseLog:
         path = unquote(parts.path)[1:]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return CaseLog(env=settings.persistence_env())
+    env = settings.persistence_env()
+    if env.get("POSTGRES_SCHEMA"):
+        _create_schema(env)
+    return CaseLog(env=env)
+
+
+def _create_schema(env: dict[str, str]) -> None:
+    """The library creates its tables in POSTGRES_SCHEMA but not the schema itself."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"], password=env.get("POSTGRES_PASSWORD") or None,
+        autocommit=True,
+    ) as conn:  # fmt: skip
+        schema = sql.Identifier(env["POSTGRES_SCHEMA"])
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
 
 
 def _include_optional(app: FastAPI) -> None:
