@@ -124,7 +124,31 @@ def readable_case(
     window: ReadWindowDep,
     case_id: UUID,
 ) -> CaseRead:
-    records = cases.records(case_id)
+    """The case's records (latest snapshot + later events), once the caller may read it."""
+    return _authorized_read(request, principal, cases, window, case_id, cases.records(case_id))
+
+
+def stored_case(
+    request: Request,
+    principal: PrincipalDep,
+    cases: CasesDep,
+    window: ReadWindowDep,
+    case_id: UUID,
+) -> CaseRead:
+    """The case's rows exactly as stored, never through a snapshot (for chain checks and
+    exports: a deleted or altered row must show, not break the load)."""
+    records = cases.stored_records(case_id)
+    return _authorized_read(request, principal, cases, window, case_id, records)
+
+
+def _authorized_read(
+    request: Request,
+    principal: Principal,
+    cases: CaseLog,
+    window: ReadWindow,
+    case_id: UUID,
+    records: list[Recorded],
+) -> CaseRead:
     ensure_can_read(principal, office_of(records))
     route = request.scope.get("route")
     endpoint = getattr(route, "path", request.url.path)
@@ -135,7 +159,7 @@ def readable_case(
 def _note_access(
     cases: CaseLog, case_id: UUID, principal: Principal, endpoint: str, window: ReadWindow
 ) -> None:
-    """THE call site of the access log for JSON reads (issue 4's ``api.access_log``)."""
+    """THE call site of the access log for reads of a case (``api.access_log``)."""
     # Imported here, not at module top: tests may stand in their own access log module.
     from api.access_log import record_access
 
@@ -143,6 +167,7 @@ def _note_access(
 
 
 ReadableCase = Annotated[CaseRead, Depends(readable_case)]
+StoredCase = Annotated[CaseRead, Depends(stored_case)]
 
 
 def if_match(

@@ -24,6 +24,7 @@ from api.deps import (
     ReadableCase,
     ReadWindow,
     ReadWindowDep,
+    StoredCase,
     office_of,
 )
 from api.errors import invalid
@@ -162,10 +163,10 @@ def get_compliance(
 
 
 @router.get("/{case_id}/audit", response_model=AuditPublic, responses=_READ_ERRORS)
-def get_audit(case: ReadableCase, cases: CasesDep) -> dict[str, Any]:
+def get_audit(case: StoredCase) -> dict[str, Any]:
     """出来事をハッシュ連鎖つきで記録順に返し、改ざんの有無(verified)を示します。"""
-    # The chain is checked on the rows as stored now, never on a snapshot's copy.
-    return audit_trail(cases.stored_records(case.case_id), case.window.as_of).as_json()
+    # StoredCase reads the rows as stored now, never a snapshot's copy.
+    return audit_trail(case.records, case.window.as_of).as_json()
 
 
 # -- helpers -------------------------------------------------------------------------
