@@ -54,8 +54,8 @@ def record_access(
 
 def access_entries(cases: CaseLog, case_id: UUID) -> list[dict[str, Any]]:
     """The case's access log, oldest first: at, endpoint, principal_name, role, as_of, on."""
-    log = _load(cases, case_id)
-    return [dict(entry) for entry in log.entries] if log is not None else []
+    events = cases.events.get(access_log_id(case_id))
+    return [e.entry() for e in events if isinstance(e, CaseAccessLog.Accessed)]
 
 
 def _load(cases: CaseLog, case_id: UUID) -> CaseAccessLog | None:

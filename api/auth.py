@@ -74,6 +74,9 @@ class TokenStore:
 
     def __init__(self, cases: CaseLog) -> None:
         self.cases = cases
+        # Tokens are never altered once issued (there is no revocation yet), so a
+        # principal found once is remembered by digest: a request then costs no store read.
+        self._known: dict[str, Principal] = {}
 
     def create(self, role: str, name: str, office_id: str | None = None) -> str:
         """A new token for the principal; the plaintext is returned once and never stored."""
@@ -91,6 +94,9 @@ class TokenStore:
         if not token:
             return None
         digest = _digest(token)
+        known = self._known.get(digest)
+        if known is not None:
+            return known
         try:
             found: Any = self.cases.repository.get(token_id(digest))
         except AggregateNotFoundError:
@@ -99,7 +105,9 @@ class TokenStore:
             found.token_sha256, digest
         ):
             return None
-        return Principal(name=found.name, role=found.role, office_id=found.office_id)  # type: ignore[arg-type]
+        principal = Principal(name=found.name, role=found.role, office_id=found.office_id)  # type: ignore[arg-type]
+        self._known[digest] = principal
+        return principal
 
 
 def ensure_can_read(principal: Principal, office_id: str | None) -> None:

@@ -36,22 +36,22 @@ class CaseAccessLog(Aggregate):
         as_of: str | None
         on: str | None
 
-        def apply(self, aggregate: Any) -> None:
-            assert isinstance(aggregate, CaseAccessLog)
-            aggregate.entries.append(
-                {
-                    "at": self.timestamp.isoformat(),
-                    "endpoint": self.endpoint,
-                    "principal_name": self.principal_name,
-                    "role": self.role,
-                    "as_of": self.as_of,
-                    "on": self.on,
-                }
-            )
+        def entry(self) -> dict[str, Any]:
+            """The entry as the access-log endpoint shows it."""
+            return {
+                "at": self.timestamp.isoformat(),
+                "endpoint": self.endpoint,
+                "principal_name": self.principal_name,
+                "role": self.role,
+                "as_of": self.as_of,
+                "on": self.on,
+            }
 
+    # The entries are read from the stored events, not kept in the aggregate: a log read
+    # on every request grows without end, and appending must not cost loading all of it
+    # (snapshots of an empty state keep each append's load to a few events).
     def __init__(self, case_id: str) -> None:
         self.case_id = case_id
-        self.entries: list[dict[str, Any]] = []
 
     @classmethod
     def start(cls, case_id: UUID, at: datetime) -> CaseAccessLog:

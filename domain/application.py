@@ -22,6 +22,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Transcoder
 
+from domain.access import CaseAccessLog
 from domain.case import Case
 from domain.chain import GENESIS
 from domain.history import Recorded, utc_now
@@ -62,7 +63,7 @@ class CaseLog(Application[UUID]):
     """Records and reads cases. ``clock`` is injected so tests are deterministic."""
 
     name = "teichaku"
-    snapshotting_intervals = {Case: 50}  # noqa: RUF012 (the library reads a class attribute)
+    snapshotting_intervals = {Case: 50, CaseAccessLog: 20}  # noqa: RUF012 (the library reads a class attribute)
 
     def __init__(
         self, env: Mapping[str, str] | None = None, clock: Callable[[], datetime] = utc_now
