@@ -78,6 +78,16 @@ def report_reaches_person(report: SupportReportShared, person_names: Iterable[st
     return any(is_the_person(party, names) for party in report.shared_with)
 
 
+#: CON-1: how a contact's counterpart is named as the receiving party when the record
+#: names no party (consents name parties in Japanese, never by these codes).
+COUNTERPART_LABEL_JA: dict[str, str] = {
+    "person": "本人",
+    "employer": "事業主",
+    "family": "家族",
+    "agency": "関係機関",
+    "medical": "医療機関",
+}
+
 #: How records name the person themself when listing who received something.
 PERSON_SELF_NAMES: frozenset[str] = frozenset({"本人", "利用者本人"})
 

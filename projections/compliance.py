@@ -8,8 +8,8 @@ Edges of a month (decided here; the spec is silent): a month is billable when at
 one face-to-face support with the person (MON-1) took place on a day that lies within a
 支給決定 (and within its first year, PER-3), within the entitlement (ELIG-3, ELIG-4,
 JOB, PER-5) and on or after the contract's support start (PER-1), and the month's
-report was shared (MON-4). Support given on an uncovered day cannot be billed, even
-when other days of the same month are covered. Coverage reasons are judged on the
+report was shared with the person (MON-4). Support given on an uncovered day cannot be
+billed, even when other days of the same month are covered. Coverage reasons are judged on the
 face-to-face days when there are any; otherwise a coverage reason is listed only when
 it holds for every day of the month (a month with no support at all).
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from domain import duties
 from domain.calendar import day_after, month_end, months_in
@@ -30,72 +29,13 @@ from domain.payloads import (
     PlanRevised,
     SupportReportShared,
 )
-from domain.rules import decision_max_end
-from projections.consent import ConsentViolation, consent_violations
+from projections.compliance_model import Compliance, MonthCompliance, PlanStatus
+from projections.consent import consent_violations
+from projections.coverage import coverage_reasons, gaps_on
 from projections.entitlement import Entitlement, entitlement
 from projections.explain import Explanation, explained
 
-
-@dataclass(frozen=True, slots=True)
-class MonthCompliance:
-    """One calendar month: its counts, whether it can be billed, and every reason why not."""
-
-    month: str
-    face_to_face: int
-    employer_contacts: int
-    report_shared: bool
-    billable: bool
-    reasons: tuple[Explanation, ...]
-    warnings: tuple[Explanation, ...]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "month": self.month,
-            "face_to_face": self.face_to_face,
-            "employer_contacts": self.employer_contacts,
-            "report_shared": self.report_shared,
-            "billable": self.billable,
-            "reasons": [r.as_json() for r in self.reasons],
-            "warnings": [w.as_json() for w in self.warnings],
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class PlanStatus:
-    """PLAN-1/PLAN-2: the last revision, the next review's due day, and whether it is late."""
-
-    last_revised_on: dt.date | None
-    review_due_by: dt.date | None
-    overdue: bool
-    explanation: Explanation
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "last_revised_on": _iso(self.last_revised_on),
-            "review_due_by": _iso(self.review_due_by),
-            "overdue": self.overdue,
-            **self.explanation.as_json(),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Compliance:
-    on: dt.date
-    months: tuple[MonthCompliance, ...]
-    plan: PlanStatus
-    consent_violations: tuple[ConsentViolation, ...]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "on": self.on.isoformat(),
-            "months": [m.as_json() for m in self.months],
-            "plan": self.plan.as_json(),
-            "consent_violations": [v.as_json() for v in self.consent_violations],
-        }
-
-
-def _iso(day: dt.date | None) -> str | None:
-    return day.isoformat() if day is not None else None
+__all__ = ["Compliance", "MonthCompliance", "PlanStatus", "compliance"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,23 +123,38 @@ def _month(case: _Case, month: str) -> MonthCompliance:
     reports = [
         f for f in case.of("support_report_shared") if duties.report_for_month(_report(f), month)
     ]
-    billable_f2f = [f for f in f2f if not _gaps_on(case, f.effective_on)]
+    # MON-4: the report is shared with the person (and the parties); one that never
+    # reached the person does not satisfy it.
+    to_person = [f for f in reports if duties.report_reaches_person(_report(f), case.person_names)]
+    billable_f2f = [f for f in f2f if not gaps_on(case.ent, f.effective_on)]
     reasons: list[Explanation] = []
     if not billable_f2f:
         if not f2f:
             reasons.append(_no_face_to_face(month, contacts))
-        reasons += _coverage_reasons(case, month, f2f, days)
+        reasons += coverage_reasons(case.ent, month, f2f, days)
+    if not to_person:
+        reasons.append(_no_report(month, reports))
+    employer = [f for f in contacts if duties.is_employer_contact(_contact(f))]
+    warnings = _warnings(case, month, days, employer)
+    billable = bool(billable_f2f) and bool(to_person)
+    return MonthCompliance(
+        month, len(f2f), len(employer), bool(to_person), billable, tuple(reasons), tuple(warnings)
+    )
+
+
+def _no_report(month: str, reports: list[Fact]) -> Explanation:
+    """MON-4 ⚠: no report for the month reached the person; name the ones that did not."""
     if not reports:
         text = (
             f"{month}分の支援レポートを本人・関係者と共有した記録がないため、この月は請求できません"
         )
-        reasons.append(explained("MON-4", text))
-    employer = [f for f in contacts if duties.is_employer_contact(_contact(f))]
-    warnings = _warnings(case, month, days, employer, reports)
-    billable = bool(billable_f2f) and bool(reports)
-    return MonthCompliance(
-        month, len(f2f), len(employer), bool(reports), billable, tuple(reasons), tuple(warnings)
+        return explained("MON-4", text)
+    versions = "・".join(f"第{f.version}版" for f in reports)
+    text = (
+        f"{month}分の支援レポート({versions})の共有先に本人が含まれていないため、"
+        "この月は請求できません(レポートは本人と関係者に共有します)"
     )
+    return explained("MON-4", text, *(f.sources for f in reports))
 
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -236,105 +191,20 @@ def _mode_counts(facts: list[Fact]) -> str:
     return "・".join(f"{label}{n}件" for label, n in counts.items())
 
 
-@dataclass(frozen=True, slots=True)
-class _Gap:
-    """Why one day cannot be billed: the rule, a grouping key, and a predicate sentence."""
-
-    rule: str
-    key: str
-    text_ja: str
-    events: tuple[int, ...] = ()
-
-
-def _gaps_on(case: _Case, day: dt.date) -> list[_Gap]:
-    ent = case.ent
-    return [*_decision_gaps(ent, day), *_entitlement_gaps(ent, day), *_contract_gaps(ent, day)]
-
-
-def _decision_gaps(ent: Entitlement, day: dt.date) -> list[_Gap]:
-    decision = ent.decision_on(day)
-    if decision is None:
-        text = "どの支給決定の期間にも入っていません(支給決定は1年ごとに必要です)"
-        return [_Gap("PER-1", "no_decision", text)]
-    limit = decision_max_end(decision.valid_from)
-    if day > limit:
-        text = (
-            f"第{decision.version}版の支給決定のうち開始から1年({limit.isoformat()}満了)を"
-            "超えた部分で、有効な支給決定として扱えません"
-        )
-        return [_Gap("PER-3", f"beyond_year_{decision.version}", text, decision.sources)]
-    return []
-
-
-def _entitlement_gaps(ent: Entitlement, day: dt.date) -> list[_Gap]:
-    eligible, end = ent.eligible_from, ent.support_end
-    if eligible is None or end is None:
-        return [_Gap("ELIG-1", "not_employed", "就職の記録がなく、対象期間が定まりません")]
-    if day < eligible.date:
-        text = (
-            f"対象となる{eligible.date.isoformat()}より前です"
-            "(就職後6か月間は前のサービスによるフォローの期間です)"
-        )
-        return [_Gap("ELIG-3", "before_eligible", text, eligible.explanation.events)]
-    if day > end.date:
-        why = end.explanation
-        text = f"対象期間の終了日{end.date.isoformat()}より後です({why.text_ja})"
-        unbilled = "対象期間の終了後の支援は事業所の判断で続けられますが、請求はできません"
-        return [_Gap(why.rule, "after_end", text, why.events), _Gap("PER-5", "unbilled", unbilled)]
-    return []
-
-
-def _contract_gaps(ent: Entitlement, day: dt.date) -> list[_Gap]:
-    contract = ent.contract_from
-    if contract is None:
-        text = "利用契約の記録がありません(支援は契約締結後に始まります)"
-        return [_Gap("PER-1", "no_contract", text)]
-    if day < contract.date:
-        text = f"利用契約による支援開始日{contract.date.isoformat()}より前です"
-        return [_Gap("PER-1", "before_contract", text, contract.explanation.events)]
-    return []
-
-
-def _coverage_reasons(
-    case: _Case, month: str, f2f: list[Fact], days: list[dt.date]
-) -> list[Explanation]:
-    """Each coverage gap once, naming the face-to-face days it hit (or the whole month)."""
-    examined = sorted({f.effective_on for f in f2f}) or days
-    hit: dict[str, tuple[_Gap, list[dt.date]]] = {}
-    for day in examined:
-        for gap in _gaps_on(case, day):
-            hit.setdefault(gap.key, (gap, []))[1].append(day)
-    reasons: list[Explanation] = []
-    for gap, gap_days in hit.values():
-        if f2f:
-            on_days = "、".join(d.isoformat() for d in gap_days)
-            support = [f.sources for f in f2f if f.effective_on in gap_days]
-            text = f"{month}の対面支援の日({on_days})は{gap.text_ja}"
-            reasons.append(explained(gap.rule, text, gap.events, *support))
-        elif len(gap_days) == len(days):
-            reasons.append(explained(gap.rule, f"{month}はどの日も{gap.text_ja}", gap.events))
-    return reasons
-
-
 def _warnings(
-    case: _Case, month: str, days: list[dt.date], employer: list[Fact], reports: list[Fact]
+    case: _Case, month: str, days: list[dt.date], employer: list[Fact]
 ) -> list[Explanation]:
-    """MON-3 (an effort duty: warning only) and MON-4 reports that did not reach the person."""
-    warnings: list[Explanation] = []
-    supported = any(not _gaps_on(case, day) for day in days)
-    if supported and not any(duties.is_employer_visit(_contact(f)) for f in employer):
-        text = (
-            f"{month}は事業主への訪問の記録がありません"
-            "(月1回以上の訪問は努力義務で、請求には影響しません)"
-        )
-        if employer:
-            text += f"。事業主とは{_mode_counts(employer)}の連絡があります"
-        warnings.append(explained("MON-3", text, *(f.sources for f in employer)))
-    for fact in reports:
-        if not duties.report_reaches_person(_report(fact), case.person_names):
-            text = f"{month}分の支援レポート(第{fact.version}版)の共有先に本人が含まれていません"
-            warnings.append(explained("MON-4", text, fact.sources))
-    return warnings
+    """MON-3: billable support but no employer visit (an effort duty: a warning only)."""
+    supported = any(not gaps_on(case.ent, day) for day in days)
+    if not supported or any(duties.is_employer_visit(_contact(f)) for f in employer):
+        return []
+    text = (
+        f"{month}は事業主への訪問の記録がありません"
+        "(月1回以上の訪問は努力義務で、請求には影響しません)"
+    )
+    if employer:
+        text += f"。事業主とは{_mode_counts(employer)}の連絡があります"
+    return [explained("MON-3", text, *(f.sources for f in employer))]
 
 
 # -- Plan ------------------------------------------------------------------------------

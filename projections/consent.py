@@ -59,9 +59,8 @@ def _sharings(facts: Sequence[Fact], person_names: frozenset[str]) -> list[_Shar
         parties: list[str] = []
         shared: tuple[str, ...] = ()
         if isinstance(p, ContactRecorded) and p.information_shared:
-            parties, shared = [p.party or p.counterpart], tuple(p.information_shared)
-            if p.party is None and p.counterpart == "person":
-                parties = []
+            party = p.party or duties.COUNTERPART_LABEL_JA[p.counterpart]
+            parties, shared = [party], tuple(p.information_shared)
         elif isinstance(p, CaseMeetingHeld) and p.information_shared:
             parties, shared = list(p.parties), tuple(p.information_shared)
         elif isinstance(p, SupportReportShared):

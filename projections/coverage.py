@@ -1,0 +1,97 @@
+"""Coverage of a day for billing: is it within a decision, the entitlement and the contract?
+
+Part of :mod:`projections.compliance`. A day of face-to-face support can be billed only
+when it lies within a 支給決定 (and its first year, PER-3), within the entitlement
+(ELIG-3, ELIG-4, JOB, PER-5) and on or after the contract's support start (PER-1).
+Each gap names its rule and the versions it came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from domain.history import Fact
+from domain.rules import decision_max_end
+from projections.entitlement import Entitlement
+from projections.explain import Explanation, explained
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Why one day cannot be billed: the rule, a grouping key, and a predicate sentence."""
+
+    rule: str
+    key: str
+    text_ja: str
+    events: tuple[int, ...] = ()
+
+
+def gaps_on(ent: Entitlement, day: dt.date) -> list[Gap]:
+    """Every reason ``day`` is not covered (empty when support on it can be billed)."""
+    return [*_decision_gaps(ent, day), *_entitlement_gaps(ent, day), *_contract_gaps(ent, day)]
+
+
+def _decision_gaps(ent: Entitlement, day: dt.date) -> list[Gap]:
+    decision = ent.decision_on(day)
+    if decision is None:
+        text = "どの支給決定の期間にも入っていません(支給決定は1年ごとに必要です)"
+        return [Gap("PER-1", "no_decision", text)]
+    limit = decision_max_end(decision.valid_from)
+    if day > limit:
+        text = (
+            f"第{decision.version}版の支給決定のうち開始から1年({limit.isoformat()}満了)を"
+            "超えた部分で、有効な支給決定として扱えません"
+        )
+        return [Gap("PER-3", f"beyond_year_{decision.version}", text, decision.sources)]
+    return []
+
+
+def _entitlement_gaps(ent: Entitlement, day: dt.date) -> list[Gap]:
+    eligible, end = ent.eligible_from, ent.support_end
+    if eligible is None or end is None:
+        return [Gap("ELIG-1", "not_employed", "就職の記録がなく、対象期間が定まりません")]
+    if day < eligible.date:
+        text = (
+            f"対象となる{eligible.date.isoformat()}より前です"
+            "(就職後6か月間は前のサービスによるフォローの期間です)"
+        )
+        return [Gap("ELIG-3", "before_eligible", text, eligible.explanation.events)]
+    if day > end.date:
+        why = end.explanation
+        text = f"対象期間の終了日{end.date.isoformat()}より後です({why.text_ja})"
+        unbilled = "対象期間の終了後の支援は事業所の判断で続けられますが、請求はできません"
+        return [Gap(why.rule, "after_end", text, why.events), Gap("PER-5", "unbilled", unbilled)]
+    return []
+
+
+def _contract_gaps(ent: Entitlement, day: dt.date) -> list[Gap]:
+    contract = ent.contract_from
+    if contract is None:
+        text = "利用契約の記録がありません(支援は契約締結後に始まります)"
+        return [Gap("PER-1", "no_contract", text)]
+    if day < contract.date:
+        text = f"利用契約による支援開始日{contract.date.isoformat()}より前です"
+        return [Gap("PER-1", "before_contract", text, contract.explanation.events)]
+    return []
+
+
+def coverage_reasons(
+    ent: Entitlement, month: str, f2f: list[Fact], days: list[dt.date]
+) -> list[Explanation]:
+    """Each coverage gap once, naming the face-to-face days it hit (or the whole month)."""
+    examined = sorted({f.effective_on for f in f2f}) or days
+    hit: dict[str, tuple[Gap, list[dt.date]]] = {}
+    for day in examined:
+        for gap in gaps_on(ent, day):
+            hit.setdefault(gap.key, (gap, []))[1].append(day)
+    reasons: list[Explanation] = []
+    for gap, gap_days in hit.values():
+        if f2f:
+            on_days = "、".join(d.isoformat() for d in gap_days)
+            support = [f.sources for f in f2f if f.effective_on in gap_days]
+            text = f"{month}の対面支援の日({on_days})は{gap.text_ja}"
+            reasons.append(explained(gap.rule, text, gap.events, *support))
+        elif len(gap_days) == len(days):
+            reasons.append(explained(gap.rule, f"{month}はどの日も{gap.text_ja}", gap.events))
+    return reasons
