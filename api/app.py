@@ -6,7 +6,7 @@ and the command line open as many independent apps as they like.
 
 from __future__ import annotations
 
-import importlib
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,10 +14,11 @@ from urllib.parse import unquote, urlsplit
 
 from fastapi import FastAPI
 
-from api import errors
+from api import errors, web
 from api.auth import TokenStore
 from api.routers import cases as cases_router
 from api.routers import rules as rules_router
+from api.routers import trust as trust_router
 from api.settings import Settings
 from domain.application import CaseLog
 
@@ -37,9 +38,6 @@ TAGS = [
     },
     {"name": "ルールブック", "description": "説明に現れるルールIDの一覧と根拠"},
 ]
-
-#: Routers of other issues, included when their module is in the tree.
-_OPTIONAL_ROUTERS = ("api.routers.trust", "api.web")
 
 
 def create_app(settings: Settings | None = None, *, cases: CaseLog | None = None) -> FastAPI:
@@ -67,7 +65,9 @@ def create_app(settings: Settings | None = None, *, cases: CaseLog | None = None
     errors.install(app)
     app.include_router(cases_router.router)
     app.include_router(rules_router.router)
-    _include_optional(app)
+    app.include_router(trust_router.router)
+    app.state.web_secret = secrets.token_bytes(32)  # signs the web forms' CSRF tokens
+    app.include_router(web.router)
     return app
 
 
@@ -96,17 +96,3 @@ def _create_schema(env: dict[str, str]) -> None:
     ) as conn:  # fmt: skip
         schema = sql.Identifier(env["POSTGRES_SCHEMA"])
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
-
-
-def _include_optional(app: FastAPI) -> None:
-    for name in _OPTIONAL_ROUTERS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # the module exists but one of its imports is missing
-                raise
-            continue
-        if hasattr(module, "router"):
-            app.include_router(module.router)
-        elif hasattr(module, "register"):
-            module.register(app)

@@ -1,0 +1,220 @@
+"""The staff's web pages (Japanese, server-rendered): sign-in, office dashboard, case page.
+
+Same principals and rules as the API: the bearer token is kept in an HttpOnly,
+SameSite=Strict cookie; staff see and write their own office only, auditors read only.
+Pages compute with the projections in-process and write through ``CaseLog.record``, so
+a form is validated by exactly the domain's rules. Every case shown is access-logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from api.access_log import record_access
+from api.auth import Forbidden, Principal, ensure_can_read, ensure_can_write
+from api.deps import office_of
+from api.web_chart import build_chart
+from api.web_forms import form_fields, parse_form
+from domain.application import CaseLog, CaseNotFound
+from domain.case import CaseRuleViolation
+from domain.history import TOKYO, read_history, tokyo_date
+from domain.payloads import PAYLOADS, TYPE_LABEL_JA, FieldProblem, InvalidPayload
+from domain.rulebook import RULES
+from projections.compliance import compliance
+from projections.dispute import STATUS_LABEL_JA
+from projections.entitlement import entitlement
+from projections.timeline import timeline
+
+COOKIE = "teichaku_token"
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.globals.update(RULES=RULES, STATUS=STATUS_LABEL_JA, TYPES=TYPE_LABEL_JA)
+WRITABLE_TYPES = [t for t in PAYLOADS if t != "case_opened"]
+
+
+class SignInRequired(Exception):
+    """No valid token cookie: the page answers with a redirect to the sign-in page."""
+
+
+def _principal(request: Request) -> Principal:
+    token = request.cookies.get(COOKIE, "")
+    found = request.app.state.tokens.authenticate(token) if token else None
+    if found is None:
+        raise SignInRequired
+    return found  # type: ignore[no-any-return]
+
+
+def _csrf(request: Request) -> str:
+    """A per-session token for forms: HMAC of the session cookie with the app's secret."""
+    secret: bytes = request.app.state.web_secret
+    cookie = request.cookies.get(COOKIE, "").encode()
+    return hmac.new(secret, cookie, hashlib.sha256).hexdigest()
+
+
+def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def _guarded(request: Request, render: Any) -> Response:
+    try:
+        return render(_principal(request))  # type: ignore[no-any-return]
+    except SignInRequired:
+        return RedirectResponse("/web/login", status_code=303)
+    except Forbidden as exc:
+        return _page(request, "error.html", 403, title="権限がありません", message=str(exc))
+    except CaseNotFound:
+        return _page(request, "error.html", 404, title="ケースが見つかりません", message="")
+
+
+@router.get("/")
+def root() -> RedirectResponse:
+    return RedirectResponse("/web/", status_code=303)
+
+
+@router.get("/web/login", response_class=HTMLResponse)
+def login_form(request: Request) -> HTMLResponse:
+    return _page(request, "login.html", error=None)
+
+
+@router.post("/web/login")
+async def login(request: Request) -> Response:
+    token = str((await request.form()).get("token", "")).strip()
+    if not token or request.app.state.tokens.authenticate(token) is None:
+        return _page(request, "login.html", 401, error="トークンが正しくありません")
+    response = RedirectResponse("/web/", status_code=303)
+    secure = request.url.scheme == "https"
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=secure)
+    return response
+
+
+@router.post("/web/logout")
+def logout() -> RedirectResponse:
+    response = RedirectResponse("/web/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@router.get("/web/", response_class=HTMLResponse)
+def dashboard(request: Request, office_id: str | None = None) -> Response:
+    def render(principal: Principal) -> Response:
+        cases: CaseLog = request.app.state.cases
+        office = principal.office_id if principal.role == "staff" else (office_id or None)
+        today = tokyo_date(cases.clock())
+        found = (_summary(cases, cid, principal, office, today) for cid in cases.case_ids())
+        rows = [r for r in found if r]
+        return _page(request, "dashboard.html", principal=principal, rows=rows, today=today,
+                     office=office, csrf=_csrf(request))  # fmt: skip
+
+    return _guarded(request, render)
+
+
+def _summary(
+    cases: CaseLog, case_id: UUID, principal: Principal, wanted: str | None, today: date
+) -> dict[str, Any] | None:
+    """One dashboard row; None (and no access-log entry) for cases not shown."""
+    records = cases.records(case_id)
+    office = office_of(records)
+    if wanted is not None and office != wanted:
+        return None
+    record_access(cases, case_id, principal, "web:dashboard", as_of=None, on=today)
+    ent = entitlement(records, today)
+    month = f"{today.year:04d}-{today.month:02d}"
+    comp = compliance(records, today, None, month, month).as_json()
+    opened = read_history(records).opened()
+    renewal = ent.renewal_due_by.date if ent.renewal_due_by else None
+    return {
+        "case_id": case_id, "office_id": office,
+        "name": getattr(getattr(opened, "payload", None), "person", None),
+        "status": ent.status,
+        "no_face_to_face": ent.status == "in_support" and comp["months"][0]["face_to_face"] == 0
+        if comp["months"] else False,
+        "renewal_soon": renewal is not None and renewal - today <= timedelta(days=30),
+        "renewal": renewal,
+        "plan_overdue": ent.status == "in_support" and comp["plan"]["overdue"],
+        "consent_problems": len(comp["consent_violations"]),
+    }  # fmt: skip
+
+
+@router.get("/web/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: UUID, type: str = "contact_recorded") -> Response:
+    return _guarded(request, lambda p: _case_view(request, p, case_id, type, None, {}))
+
+
+@router.post("/web/cases/{case_id}/events")
+async def record_event(request: Request, case_id: UUID) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+
+    def write(principal: Principal) -> Response:
+        cases: CaseLog = request.app.state.cases
+        event_type = form.get("type", "")
+        records = cases.records(case_id)
+        ensure_can_write(principal, office_of(records), event_type)
+        if not hmac.compare_digest(form.get("csrf", ""), _csrf(request)):
+            raise Forbidden("フォームの有効期限が切れました。ページを開き直してください")
+        if event_type not in WRITABLE_TYPES:
+            problems = [FieldProblem(field="type", message="記録の種類を選んでください")]
+            return _case_view(request, principal, case_id, "contact_recorded", problems, form)
+        payload, problems = parse_form(event_type, form)
+        if not problems:
+            try:
+                cases.record(case_id, event_type, payload, recorded_by=principal.name)
+                return RedirectResponse(f"/web/cases/{case_id}?recorded=1", status_code=303)
+            except (InvalidPayload, CaseRuleViolation) as exc:
+                problems = exc.problems
+        return _case_view(request, principal, case_id, event_type, problems, form)
+
+    return _guarded(request, write)
+
+
+def _case_view(
+    request: Request, principal: Principal, case_id: UUID, event_type: str,
+    problems: list[FieldProblem] | None, form: dict[str, str],
+) -> HTMLResponse:  # fmt: skip
+    cases: CaseLog = request.app.state.cases
+    records = cases.records(case_id)
+    ensure_can_read(principal, office_of(records))
+    as_of, on = _window(request, cases)
+    record_access(cases, case_id, principal, "web:case", as_of=as_of, on=on)
+    history = read_history(records, as_of)
+    ent = entitlement(records, on, as_of).as_json()
+    event_type = event_type if event_type in WRITABLE_TYPES else "contact_recorded"
+    errors = {p.field: p.message for p in problems or []}
+    known_fields = {f.name for f in form_fields(event_type)} | {"type"}
+    return _page(
+        request, "case.html", 422 if problems else 200,
+        principal=principal, case_id=case_id, on=on, as_of=as_of, opened=history.opened(),
+        entitlement=ent, compliance=compliance(records, on, as_of).as_json(),
+        timeline=list(reversed(timeline(records, on, as_of).as_json()["entries"])),
+        chart=build_chart(history, ent, on), event_type=event_type,
+        types=WRITABLE_TYPES, fields=form_fields(event_type), form=form, errors=errors,
+        other_errors=[p for p in problems or [] if p.field not in known_fields],
+        can_write=principal.role != "auditor" and as_of is None, csrf=_csrf(request),
+        recorded=request.query_params.get("recorded") == "1",
+    )  # fmt: skip
+
+
+def _window(request: Request, cases: CaseLog) -> tuple[datetime | None, date]:
+    """``as_of`` (a datetime-local read in Japan time, or an ISO instant) and ``on``."""
+    raw = request.query_params.get("as_of") or ""
+    as_of = None
+    if raw:
+        try:
+            parsed = datetime.fromisoformat(raw.replace(" ", "+"))
+            as_of = parsed if parsed.tzinfo else parsed.replace(tzinfo=TOKYO)
+        except ValueError:
+            as_of = None
+    on_raw = request.query_params.get("on") or ""
+    try:
+        on = date.fromisoformat(on_raw) if on_raw else tokyo_date(as_of or cases.clock())
+    except ValueError:
+        on = tokyo_date(cases.clock())
+    return as_of, on

@@ -1,0 +1,149 @@
+"""The staff web pages through TestClient: sign-in, roles, forms with field errors, as_of."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import NAMES, Clock
+
+
+def _sign_in(client: TestClient, token: str) -> None:
+    response = client.post("/web/login", data={"token": token}, follow_redirects=False)
+    assert response.status_code == 303
+
+
+def _csrf(page: str) -> str:
+    match = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+    assert match, "the record form carries a CSRF token"
+    return match.group(1)
+
+
+def test_root_without_a_session_leads_to_the_sign_in_page(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.url.path == "/web/login"
+    assert "アクセストークン" in response.text
+
+
+def test_a_wrong_token_is_refused_with_a_message(client: TestClient) -> None:
+    response = client.post("/web/login", data={"token": "nope"})
+    assert response.status_code == 401
+    assert "トークンが正しくありません" in response.text
+
+
+def test_staff_dashboard_lists_own_office_cases_only(
+    client: TestClient, tokens: dict[str, str], open_case: Callable[..., str]
+) -> None:
+    mine = open_case(as_="staff")
+    theirs = open_case(as_="other_staff", office_id="2710100002")
+    _sign_in(client, tokens["staff"])
+    page = client.get("/web/").text
+    assert f"/web/cases/{mine}" in page
+    assert f"/web/cases/{theirs}" not in page
+    assert NAMES["staff"] in page
+
+
+def test_a_case_of_another_office_is_forbidden(
+    client: TestClient, tokens: dict[str, str], open_case: Callable[..., str]
+) -> None:
+    theirs = open_case(as_="other_staff", office_id="2710100002")
+    _sign_in(client, tokens["staff"])
+    response = client.get(f"/web/cases/{theirs}")
+    assert response.status_code == 403
+    assert "他の事業所" in response.text
+
+
+def test_invalid_date_shows_the_error_beside_the_field_and_stores_nothing(
+    client: TestClient,
+    tokens: dict[str, str],
+    case_id: str,
+    event_count: Callable[[str], int],
+) -> None:
+    _sign_in(client, tokens["staff"])
+    csrf = _csrf(client.get(f"/web/cases/{case_id}").text)
+    before = event_count(case_id)
+    form = {"csrf": csrf, "type": "contact_recorded", "contact_on": "2024-02-30",
+            "counterpart": "person", "mode": "face_to_face", "summary": "面談"}  # fmt: skip
+    response = client.post(f"/web/cases/{case_id}/events", data=form)
+    assert response.status_code == 422
+    assert 'id="f-contact_on-err"' in response.text
+    assert "存在しない日付です" in response.text
+    assert 'value="2024-02-30"' in response.text  # the input is kept
+    assert event_count(case_id) == before
+
+
+def test_a_valid_contact_is_stored_once_and_redirects_to_the_case(
+    client: TestClient,
+    tokens: dict[str, str],
+    case_id: str,
+    event_count: Callable[[str], int],
+) -> None:
+    _sign_in(client, tokens["staff"])
+    csrf = _csrf(client.get(f"/web/cases/{case_id}").text)
+    before = event_count(case_id)
+    form = {"csrf": csrf, "type": "contact_recorded", "contact_on": "2024-10-15",
+            "counterpart": "person", "mode": "face_to_face"}  # fmt: skip
+    response = client.post(f"/web/cases/{case_id}/events", data=form, follow_redirects=False)
+    assert response.status_code == 303
+    assert event_count(case_id) == before + 1
+
+
+def test_a_form_without_the_sessions_csrf_token_is_refused(
+    client: TestClient, tokens: dict[str, str], case_id: str, event_count: Callable[[str], int]
+) -> None:
+    _sign_in(client, tokens["staff"])
+    before = event_count(case_id)
+    form = {"csrf": "0" * 64, "type": "contact_recorded", "contact_on": "2024-10-15",
+            "counterpart": "person", "mode": "face_to_face"}  # fmt: skip
+    assert client.post(f"/web/cases/{case_id}/events", data=form).status_code == 403
+    assert event_count(case_id) == before
+
+
+def test_auditor_sees_no_form_and_cannot_record(
+    client: TestClient, tokens: dict[str, str], case_id: str, event_count: Callable[[str], int]
+) -> None:
+    _sign_in(client, tokens["auditor"])
+    page = client.get(f"/web/cases/{case_id}").text
+    assert "記録する</button>" not in page
+    before = event_count(case_id)
+    form: dict[str, Any] = {"csrf": "x", "type": "contact_recorded", "contact_on": "2024-10-15",
+                            "counterpart": "person", "mode": "face_to_face"}  # fmt: skip
+    assert client.post(f"/web/cases/{case_id}/events", data=form).status_code == 403
+    assert event_count(case_id) == before
+
+
+def test_as_of_before_the_hire_shows_the_earlier_state(
+    client: TestClient,
+    tokens: dict[str, str],
+    clock: Clock,
+    open_case: Callable[..., str],
+    post_event: Callable[..., httpx.Response],
+) -> None:
+    opened = open_case()
+    clock.set("2025-07-01T09:00:00+09:00")
+    assert post_event(opened, "hired", hired_on="2024-04-01",
+                      employer={"name": "株式会社サンプル"}).status_code == 201  # fmt: skip
+    _sign_in(client, tokens["staff"])
+    now = client.get(f"/web/cases/{opened}").text
+    earlier = client.get(f"/web/cases/{opened}", params={"as_of": "2025-06-15T12:00"}).text
+    assert "2024-10-01" in now  # eligible from, derived from the hire
+    assert "2025-06-15 12:00 時点の記録で表示しています" in earlier
+    assert "株式会社サンプル" not in earlier
+
+
+def test_reading_a_case_page_leaves_an_access_log_entry(
+    client: TestClient, tokens: dict[str, str], case_id: str, cases: Any
+) -> None:
+    from uuid import UUID
+
+    from api.access_log import access_entries
+
+    _sign_in(client, tokens["staff"])
+    client.get(f"/web/cases/{case_id}")
+    entries = access_entries(cases, UUID(case_id))
+    assert entries[-1]["endpoint"] == "web:case"
+    assert entries[-1]["principal_name"] == NAMES["staff"]
