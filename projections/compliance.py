@@ -225,6 +225,7 @@ def _plan(case: _Case) -> PlanStatus:
         )
         if overdue:
             text += f"。{case.on.isoformat()}時点で期限を過ぎています"
+        overdue, text = _after_support(case, due, overdue, text)
         return PlanStatus(revised, due, overdue, explained("PLAN-2", text, last.sources))
     start = _support_start(case)
     if start is None:
@@ -233,7 +234,24 @@ def _plan(case: _Case) -> PlanStatus:
     due = duties.plan_required_from(start[0])
     overdue = duties.is_overdue(due, case.on)
     text = f"支援開始日{due.isoformat()}から就労定着支援計画が必要ですが、計画の記録がありません"
+    overdue, text = _after_support(case, due, overdue, text)
     return PlanStatus(None, due, overdue, explained("PLAN-1", text, start[1]))
+
+
+def _after_support(case: _Case, due: dt.date, overdue: bool, text: str) -> tuple[bool, str]:
+    """The plan duty lasts as long as support: once the entitlement is over, nothing is due.
+
+    A review missed while support lasted stays in the text (for auditors); it is no
+    longer shown as a task that is overdue now.
+    """
+    end = case.ent.support_end
+    if end is None or case.on <= end.date:
+        return overdue, text
+    missed = "(終了時点で見直し期限を過ぎていました)" if due < end.date else ""
+    return (
+        False,
+        f"{text}。支援は{end.date.isoformat()}に終了したため、見直しの期限はありません{missed}",
+    )
 
 
 def _contact(fact: Fact) -> ContactRecorded:

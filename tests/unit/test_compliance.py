@@ -253,3 +253,23 @@ def test_as_of_before_the_contact_was_recorded_shows_the_month_unbillable() -> N
     assert then.billable is False
     assert rules_of(then) == ["MON-2"]
     assert now.billable is True
+
+
+def test_plan_review_is_not_overdue_once_the_entitlement_has_ended() -> None:
+    from datetime import date
+
+    from projections.compliance import compliance
+    from tests.factories import CaseBuilder
+
+    b = CaseBuilder(opened_on="2021-03-01")
+    b.hired("2021-04-01")
+    b.contract("2021-10-01")
+    b.decision("2021-10-01", "2022-09-30")
+    plan = b.plan("2021-10-01")
+    b.event("support_ended", ended_on="2022-09-30", reason="person_request")
+    during = compliance(b.records, date(2022, 6, 1)).plan
+    after = compliance(b.records, date(2023, 3, 1)).plan
+    assert during.overdue is True  # due 2021-12-31, support still going
+    assert after.overdue is False
+    assert after.explanation.rule == "PLAN-2" and after.explanation.events == (plan,)
+    assert "2022-09-30に終了" in after.explanation.text_ja
