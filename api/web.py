@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,10 +24,11 @@ from api.access_log import record_access
 from api.auth import Forbidden, Principal, ensure_can_read, ensure_can_write
 from api.deps import office_of
 from api.web_chart import build_chart
-from api.web_forms import form_fields, parse_form
+from api.web_dashboard import dashboard
+from api.web_forms import changed_fields, form_fields, parse_form
 from domain.application import CaseLog, CaseNotFound
 from domain.case import CaseRuleViolation
-from domain.history import TOKYO, read_history, tokyo_date
+from domain.history import read_history, tokyo_date
 from domain.payloads import PAYLOADS, TYPE_LABEL_JA, FieldProblem, InvalidPayload
 from domain.rulebook import RULES
 from projections.compliance import compliance
@@ -38,7 +40,10 @@ COOKIE = "teichaku_token"
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(RULES=RULES, STATUS=STATUS_LABEL_JA, TYPES=TYPE_LABEL_JA)
+templates.env.filters["changes"] = changed_fields
 WRITABLE_TYPES = [t for t in PAYLOADS if t != "case_opened"]
+#: Time zones the "as of" picker offers; a datetime-local value is read in the chosen one.
+TIMEZONES = {"Asia/Tokyo": "日本時間(Asia/Tokyo)", "UTC": "協定世界時(UTC)"}
 
 
 class SignInRequired(Exception):
@@ -104,44 +109,16 @@ def logout() -> RedirectResponse:
 
 
 @router.get("/web/", response_class=HTMLResponse)
-def dashboard(request: Request, office_id: str | None = None) -> Response:
+def dashboard_page(request: Request, office_id: str | None = None) -> Response:
     def render(principal: Principal) -> Response:
         cases: CaseLog = request.app.state.cases
         office = principal.office_id if principal.role == "staff" else (office_id or None)
         today = tokyo_date(cases.clock())
-        found = (_summary(cases, cid, principal, office, today) for cid in cases.case_ids())
-        rows = [r for r in found if r]
-        return _page(request, "dashboard.html", principal=principal, rows=rows, today=today,
-                     office=office, csrf=_csrf(request))  # fmt: skip
+        board = dashboard(cases, principal, office, today)
+        return _page(request, "dashboard.html", principal=principal, rows=board.rows,
+                     offices=board.offices, today=today, office=office)  # fmt: skip
 
     return _guarded(request, render)
-
-
-def _summary(
-    cases: CaseLog, case_id: UUID, principal: Principal, wanted: str | None, today: date
-) -> dict[str, Any] | None:
-    """One dashboard row; None (and no access-log entry) for cases not shown."""
-    records = cases.records(case_id)
-    office = office_of(records)
-    if wanted is not None and office != wanted:
-        return None
-    record_access(cases, case_id, principal, "web:dashboard", as_of=None, on=today)
-    ent = entitlement(records, today)
-    month = f"{today.year:04d}-{today.month:02d}"
-    comp = compliance(records, today, None, month, month).as_json()
-    opened = read_history(records).opened()
-    renewal = ent.renewal_due_by.date if ent.renewal_due_by else None
-    return {
-        "case_id": case_id, "office_id": office,
-        "name": getattr(getattr(opened, "payload", None), "person", None),
-        "status": ent.status,
-        "no_face_to_face": ent.status == "in_support" and comp["months"][0]["face_to_face"] == 0
-        if comp["months"] else False,
-        "renewal_soon": renewal is not None and renewal - today <= timedelta(days=30),
-        "renewal": renewal,
-        "plan_overdue": ent.status == "in_support" and comp["plan"]["overdue"],
-        "consent_problems": len(comp["consent_violations"]),
-    }  # fmt: skip
 
 
 @router.get("/web/cases/{case_id}", response_class=HTMLResponse)
@@ -182,7 +159,7 @@ def _case_view(
     cases: CaseLog = request.app.state.cases
     records = cases.records(case_id)
     ensure_can_read(principal, office_of(records))
-    as_of, on = _window(request, cases)
+    as_of, on, zone = _window(request, cases)
     record_access(cases, case_id, principal, "web:case", as_of=as_of, on=on)
     history = read_history(records, as_of)
     ent = entitlement(records, on, as_of).as_json()
@@ -194,7 +171,8 @@ def _case_view(
         principal=principal, case_id=case_id, on=on, as_of=as_of, opened=history.opened(),
         entitlement=ent, compliance=compliance(records, on, as_of).as_json(),
         timeline=list(reversed(timeline(records, on, as_of).as_json()["entries"])),
-        chart=build_chart(history, ent, on), event_type=event_type,
+        chart=build_chart(history, ent, on), event_type=event_type, tz=zone, zones=TIMEZONES,
+        as_of_local=as_of.astimezone(ZoneInfo(zone)) if as_of else None,
         types=WRITABLE_TYPES, fields=form_fields(event_type), form=form, errors=errors,
         other_errors=[p for p in problems or [] if p.field not in known_fields],
         can_write=principal.role != "auditor" and as_of is None, csrf=_csrf(request),
@@ -202,14 +180,16 @@ def _case_view(
     )  # fmt: skip
 
 
-def _window(request: Request, cases: CaseLog) -> tuple[datetime | None, date]:
-    """``as_of`` (a datetime-local read in Japan time, or an ISO instant) and ``on``."""
+def _window(request: Request, cases: CaseLog) -> tuple[datetime | None, date, str]:
+    """``as_of`` (a datetime-local read in the chosen zone, or an ISO instant), ``on``, zone."""
+    zone = request.query_params.get("tz") or "Asia/Tokyo"
+    zone = zone if zone in TIMEZONES else "Asia/Tokyo"
     raw = request.query_params.get("as_of") or ""
     as_of = None
     if raw:
         try:
             parsed = datetime.fromisoformat(raw.replace(" ", "+"))
-            as_of = parsed if parsed.tzinfo else parsed.replace(tzinfo=TOKYO)
+            as_of = parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(zone))
         except ValueError:
             as_of = None
     on_raw = request.query_params.get("on") or ""
@@ -217,4 +197,4 @@ def _window(request: Request, cases: CaseLog) -> tuple[datetime | None, date]:
         on = date.fromisoformat(on_raw) if on_raw else tokyo_date(as_of or cases.clock())
     except ValueError:
         on = tokyo_date(cases.clock())
-    return as_of, on
+    return as_of, on, zone

@@ -1,8 +1,13 @@
 """The case's whole period as one SVG chart, and the same facts as rows of a table.
 
-Rows: employments (with the gap of a job change), the six-month wait (ELIG-3), the
-eligibility window to the last eligible day (ELIG-4), each decision (PER-1), and a line
-for the day shown. The table (:attr:`Chart.rows`) is the chart's text equivalent.
+Rows: employments, the gap of a job change (JOB-2, or the open grace period of JOB-3 up
+to its deadline), the six-month wait (ELIG-3), the eligibility window to the last eligible
+day (ELIG-4), each decision (PER-1), and a line for the day shown. The table
+(:attr:`Chart.rows`) is the chart's text equivalent.
+
+Bar colours against the white chart background (WCAG non-text contrast, ≥ 3:1 needed;
+all also pass 4.5:1): employment #1f5fa8 6.4:1, job-change gap #b35900 4.8:1, wait
+#8a6d00 4.9:1, window #1d7a3a 5.4:1, decision #6b3fa0 7.4:1, today's line #b00020 7.3:1.
 """
 
 from __future__ import annotations
@@ -12,11 +17,15 @@ from datetime import date, timedelta
 from html import escape
 from typing import Any
 
+from domain.calendar import day_after, day_before
 from domain.history import History
 from domain.payloads import Hired
 
 WIDTH, LABEL_W, ROW_H = 900, 150, 30
-COLORS = {"employment": "#1f5fa8", "wait": "#8a6d00", "window": "#1d7a3a", "decision": "#6b3fa0"}
+COLORS = {
+    "employment": "#1f5fa8", "gap": "#b35900", "wait": "#8a6d00", "window": "#1d7a3a",
+    "decision": "#6b3fa0",
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +46,7 @@ class Chart:
 
 def build_chart(history: History, entitlement: dict[str, Any], on: date) -> Chart:
     """The chart of a case as read at the history's ``as_of``, with today's line at ``on``."""
-    bars = _employment_bars(history, on) + _entitlement_bars(entitlement)
+    bars = _employment_bars(history, entitlement, on) + _entitlement_bars(entitlement)
     if not bars:
         return Chart("", [], "就職の記録がないため、期間の図はまだありません。")
     first = min(b.start for b in bars)
@@ -45,21 +54,35 @@ def build_chart(history: History, entitlement: dict[str, Any], on: date) -> Char
     return Chart(_svg(bars, first, last, on), bars, _summary(entitlement, on))
 
 
-def _employment_bars(history: History, on: date) -> list[Bar]:
+def _employment_bars(history: History, ent: dict[str, Any], on: date) -> list[Bar]:
     bars: list[Bar] = []
     current: Hired | None = None
+    left_on: date | None = None
     for fact in history.facts:
         if isinstance(fact.payload, Hired):
-            current = fact.payload
+            if left_on is not None:
+                bars += _gap(
+                    left_on, day_before(fact.payload.hired_on), "離職から再就職まで(JOB-2)"
+                )
+            current, left_on = fact.payload, None
         elif fact.type == "resigned" and current is not None:
-            end = fact.effective_on
-            bars.append(Bar("雇用", "employment", current.hired_on, end, current.employer.name))
+            left_on = fact.effective_on
+            bars.append(Bar("雇用", "employment", current.hired_on, left_on, current.employer.name))
             current = None
     if current is not None:
         bars.append(
             Bar("雇用", "employment", current.hired_on, on, f"{current.employer.name}(在職中)")
         )
+    deadline = ent.get("job_change_deadline")
+    if left_on is not None and deadline and ent.get("status") == "job_change_grace":
+        bars += _gap(left_on, date.fromisoformat(deadline), f"転職の期限 {deadline}(JOB-3 ⚠)")
     return bars
+
+
+def _gap(left_on: date, last: date, note: str) -> list[Bar]:
+    """The days between leaving and the next hire (none when hired the very next day)."""
+    first = day_after(left_on)
+    return [Bar("転職の間", "gap", first, last, note)] if first <= last else []
 
 
 def _entitlement_bars(ent: dict[str, Any]) -> list[Bar]:
@@ -104,8 +127,8 @@ def _svg(bars: list[Bar], first: date, last: date, on: date) -> str:
         x0, x1 = x(bar.start), x(bar.end + timedelta(days=1))
         parts.append(
             f'<rect x="{x0:.1f}" y="{y + 4}" width="{max(x1 - x0, 2):.1f}" height="{ROW_H - 10}" '
-            f'fill="{COLORS[bar.kind]}"><title>{escape(bar.row)}: {bar.start} 〜 {bar.end} '
-            f"{escape(bar.note)}</title></rect>"
+            f'fill="{COLORS[bar.kind]}" stroke="#fff"><title>{escape(bar.row)}: '
+            f"{bar.start} 〜 {bar.end} {escape(bar.note)}</title></rect>"
         )
     for year in range(first.year + 1, last.year + 1):
         xs = x(date(year, 1, 1))
@@ -113,7 +136,12 @@ def _svg(bars: list[Bar], first: date, last: date, on: date) -> str:
         parts.append(f'<text x="{xs + 2:.1f}" y="{height - 8}" class="axis">{year}年</text>')
     xo = x(on)
     parts.append(f'<line x1="{xo:.1f}" x2="{xo:.1f}" y1="2" y2="{height - 20}" class="today"/>')
-    parts.append(f'<text x="{xo + 3:.1f}" y="{height - 22}" class="today-label">{on}</text>')
+    # Near the right edge the label goes to the left of the line, so it is never cut off.
+    anchor, dx = ("end", -3) if xo > WIDTH - 90 else ("start", 3)
+    parts.append(
+        f'<text x="{xo + dx:.1f}" y="{height - 22}" text-anchor="{anchor}" '
+        f'class="today-label">{on}</text>'
+    )
     parts.append("</svg>")
     return "".join(parts)
 

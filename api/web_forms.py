@@ -153,3 +153,31 @@ def _put(payload: dict[str, Any], dotted: str, value: Any) -> None:
     for part in parents:
         target = target.setdefault(part, {})
     target[leaf] = value
+
+
+def changed_fields(entry: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(label, before, after) of each field a correction changed, for the timeline."""
+    correction = entry.get("correction")
+    if not correction:
+        return []
+    before, after = _flat(correction["original"]), _flat(entry.get("payload", {}))
+    keys = list(dict.fromkeys([*before, *after]))
+    return [
+        (FIELD_LABEL_JA.get(k, FIELD_LABEL_JA.get(k.rsplit(".", 1)[-1], k)), before.get(k, "—"),
+         after.get(k, "—"))
+        for k in keys
+        if before.get(k) != after.get(k)
+    ]  # fmt: skip
+
+
+def _flat(payload: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in payload.items():
+        if isinstance(value, dict):
+            out |= _flat(value, f"{prefix}{key}.")
+        elif isinstance(value, bool):
+            out[prefix + key] = "はい" if value else "いいえ"
+        elif value is not None:
+            shown = "、".join(map(str, value)) if isinstance(value, list) else str(value)
+            out[prefix + key] = CHOICE_LABEL_JA.get(shown, shown)
+    return out

@@ -131,7 +131,7 @@ def test_as_of_before_the_hire_shows_the_earlier_state(
     now = client.get(f"/web/cases/{opened}").text
     earlier = client.get(f"/web/cases/{opened}", params={"as_of": "2025-06-15T12:00"}).text
     assert "2024-10-01" in now  # eligible from, derived from the hire
-    assert "2025-06-15 12:00 時点の記録で表示しています" in earlier
+    assert "2025-06-15 12:00(Asia/Tokyo)時点の記録で表示しています" in earlier
     assert "株式会社サンプル" not in earlier
 
 
@@ -147,3 +147,120 @@ def test_reading_a_case_page_leaves_an_access_log_entry(
     entries = access_entries(cases, UUID(case_id))
     assert entries[-1]["endpoint"] == "web:case"
     assert entries[-1]["principal_name"] == NAMES["staff"]
+
+
+def test_as_of_is_read_in_the_chosen_time_zone(
+    client: TestClient,
+    tokens: dict[str, str],
+    clock: Clock,
+    open_case: Callable[..., str],
+    post_event: Callable[..., httpx.Response],
+) -> None:
+    # Given a hire recorded at 09:00 in Japan (00:00 UTC)
+    opened = open_case()
+    clock.set("2025-07-01T09:00:00+09:00")
+    assert post_event(opened, "hired", hired_on="2024-04-01",
+                      employer={"name": "株式会社サンプル"}).status_code == 201  # fmt: skip
+    _sign_in(client, tokens["staff"])
+    # When 08:30 is asked for in Japan time, then in UTC (17:30 in Japan)
+    url = f"/web/cases/{opened}"
+    tokyo = client.get(url, params={"as_of": "2025-07-01T08:30", "tz": "Asia/Tokyo"}).text
+    utc = client.get(url, params={"as_of": "2025-07-01T08:30", "tz": "UTC"}).text
+    # Then only the UTC reading already knows the hire
+    assert "株式会社サンプル" not in tokyo
+    assert "株式会社サンプル" in utc
+    assert '<option value="UTC" selected>' in utc
+
+
+def _in_support(case_id: str, post_event: Callable[..., httpx.Response]) -> None:
+    """Contract and a decision from 2024-10-01 (ELIG-3 day of the 2024-04-01 hire)."""
+    assert post_event(case_id, "contract_signed", signed_on="2024-09-20",
+                      support_from="2024-10-01").status_code == 201  # fmt: skip
+    decided = post_event(case_id, "decision_granted", decided_on="2024-09-25",
+                         valid_from="2024-10-01", valid_to="2025-09-30")  # fmt: skip
+    assert decided.status_code == 201, decided.text
+
+
+def test_an_unbillable_months_reasons_are_a_focusable_tooltip(
+    client: TestClient,
+    tokens: dict[str, str],
+    case_id: str,
+    post_event: Callable[..., httpx.Response],
+) -> None:
+    # Given a case in support with no face-to-face contact in 2024-10
+    _in_support(case_id, post_event)
+    _sign_in(client, tokens["staff"])
+    # When the case page is read
+    page = client.get(f"/web/cases/{case_id}").text
+    # Then the month's verdict is a keyboard-focusable element described by its reasons
+    cell = page[page.index('data-month="2024-10"') :]
+    cell = cell[: cell.index("</td>")]
+    assert 'data-billable="no"' in cell
+    assert 'tabindex="0" aria-describedby="why-2024-10"' in cell
+    tooltip = cell[cell.index('id="why-2024-10"') :]
+    assert "MON-2" in tooltip
+    assert "⚠" in tooltip  # MON-1 / MON-4 rest on an interpretation
+
+
+def test_a_correction_shows_the_old_and_new_value_beside_the_corrected_event(
+    client: TestClient,
+    tokens: dict[str, str],
+    case_id: str,
+    post_event: Callable[..., httpx.Response],
+) -> None:
+    # Given the hire (version 2) corrected from 2024-04-01 to 2024-04-08
+    fixed = post_event(case_id, "event_corrected", target_version=2, reason="在職証明書で確認",
+                       replacement={"hired_on": "2024-04-08",
+                                    "employer": {"name": "株式会社サンプル"}})  # fmt: skip
+    assert fixed.status_code == 201, fixed.text
+    _sign_in(client, tokens["staff"])
+    # When the case page is read
+    page = client.get(f"/web/cases/{case_id}").text
+    # Then the hire's entry shows the correction with both values
+    assert "在職証明書で確認" in page
+    assert "就職日: <del>2024-04-01</del> → <ins>2024-04-08</ins>" in page
+
+
+def test_auditor_chooses_an_office_on_the_dashboard(
+    client: TestClient, tokens: dict[str, str], open_case: Callable[..., str]
+) -> None:
+    mine = open_case(as_="staff")
+    theirs = open_case(as_="other_staff", office_id="2710100002")
+    _sign_in(client, tokens["auditor"])
+    every = client.get("/web/").text
+    one = client.get("/web/", params={"office_id": "2710100002"}).text
+    assert f"/web/cases/{mine}" in every and f"/web/cases/{theirs}" in every
+    assert '<option value="2710100002" selected>' in one
+    assert f"/web/cases/{theirs}" in one and f"/web/cases/{mine}" not in one
+
+
+def test_dashboard_flags_a_month_without_face_to_face_contact(
+    client: TestClient,
+    tokens: dict[str, str],
+    case_id: str,
+    post_event: Callable[..., httpx.Response],
+) -> None:
+    # Given a case in support and no face-to-face contact in June 2025 (the clock's month)
+    _in_support(case_id, post_event)
+    _sign_in(client, tokens["staff"])
+    # When the dashboard is read, then the month is flagged and links to the case's grid
+    page = client.get("/web/").text
+    assert f'<a href="/web/cases/{case_id}#months-h">未実施(請求不可 MON-2)</a>' in page
+
+
+def test_the_chart_and_its_table_show_the_gap_of_a_job_change(
+    client: TestClient,
+    tokens: dict[str, str],
+    case_id: str,
+    post_event: Callable[..., httpx.Response],
+) -> None:
+    # Given a person who left on 2025-01-31 and started a new job on 2025-02-10 (JOB-2)
+    assert post_event(case_id, "resigned", resigned_on="2025-01-31").status_code == 201
+    rehired = post_event(case_id, "hired", hired_on="2025-02-10", employer={"name": "次の会社"})
+    assert rehired.status_code == 201, rehired.text
+    _sign_in(client, tokens["staff"])
+    # When the case page is read
+    page = client.get(f"/web/cases/{case_id}").text
+    # Then the text equivalent lists the days between leaving and the new hire
+    assert "<td>転職の間</td><td>2025-02-01</td><td>2025-02-09</td>" in page
+    assert 'fill="#b35900"' in page  # and the chart draws that gap

@@ -44,9 +44,7 @@ def test_staff_records_a_face_to_face_contact_and_the_month_turns_billable(
     page.get_by_role("link", name=name).click()
     page.get_by_role("heading", name="月ごとの支援と請求").wait_for()
     assert _month_cell(page).get_attribute("data-billable") == "no"
-    assert "MON-2" in _month_cell(page).inner_text() or "MON-2" in (
-        _month_cell(page).locator("summary").get_attribute("title") or ""
-    )
+    _reasons_show_on_hover_and_on_keyboard_focus(page)
     before = site.cases.clock().astimezone(TOKYO) - timedelta(minutes=1)
     events_before = len(site.cases.records(case_id))
 
@@ -66,13 +64,38 @@ def test_staff_records_a_face_to_face_contact_and_the_month_turns_billable(
     page.get_by_text("記録しました。").wait_for()
     assert _month_cell(page).get_attribute("data-billable") == "yes"
     assert len(site.cases.records(case_id)) == events_before + 1
+    unbillable = page.locator('td[data-billable="no"] .tip')
+    if unbillable.count():
+        unbillable.first.focus()  # the screenshot shows a month's reasons as staff see them
     page.screenshot(path=str(SCREENSHOTS / "case.png"), full_page=True)
 
     # As known a minute before that contact was recorded, the month is unbillable again.
-    page.get_by_label("この時点で分かっていた内容で表示(日本時間)").fill(
-        before.strftime("%Y-%m-%dT%H:%M")
-    )
+    page.get_by_label("タイムゾーン").select_option("Asia/Tokyo")
+    page.get_by_label("この時点で分かっていた内容で表示").fill(before.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_role("button", name="表示する").click()
     page.get_by_text("時点の記録で表示しています").wait_for()
     assert _month_cell(page).get_attribute("data-billable") == "no"
     page.close()
+
+
+def _reasons_show_on_hover_and_on_keyboard_focus(page: Any) -> None:
+    """The unbillable month's reasons: hidden, shown on hover, on Tab focus, gone on Escape."""
+    tip = _month_cell(page).locator(".tip")
+    reasons = page.locator(f"#why-{MONTH}")
+    assert not reasons.is_visible()
+    tip.hover()
+    assert reasons.is_visible() and "MON-2" in reasons.inner_text()
+    page.mouse.move(0, 0)
+    assert not reasons.is_visible()
+    # Keyboard: focus the element before it, then Tab onto the month's verdict.
+    page.locator(f'td[data-month="{MONTH}"]').evaluate(
+        "cell => { const b = document.createElement('button'); b.id = 'before-tip';"
+        " b.textContent = '.'; cell.prepend(b); }"
+    )
+    page.locator("#before-tip").focus()
+    page.keyboard.press("Tab")
+    assert tip.evaluate("el => el === document.activeElement")
+    assert reasons.is_visible()
+    page.keyboard.press("Escape")
+    assert not reasons.is_visible()
+    page.locator("#before-tip").evaluate("b => b.remove()")
