@@ -13,11 +13,11 @@ all also pass 4.5:1): employment #1f5fa8 6.4:1, job-change gap #b35900 4.8:1, wa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from html import escape
 from typing import Any
 
-from domain.calendar import day_after, day_before
+from domain.calendar import add_months, day_after, day_before
 from domain.history import History
 from domain.payloads import Hired
 
@@ -50,7 +50,7 @@ def build_chart(history: History, entitlement: dict[str, Any], on: date) -> Char
     if not bars:
         return Chart("", [], "就職の記録がないため、期間の図はまだありません。")
     first = min(b.start for b in bars)
-    last = max(max(b.end for b in bars), on) + timedelta(days=30)
+    last = add_months(max(max(b.end for b in bars), on), 1)  # a margin right of the last bar
     return Chart(_svg(bars, first, last, on), bars, _summary(entitlement, on))
 
 
@@ -90,7 +90,7 @@ def _entitlement_bars(ent: dict[str, Any]) -> list[Bar]:
     base, eligible = ent.get("base_date"), ent.get("eligible_from")
     last = ent.get("support_end") or ent.get("last_eligible_day")
     if base and eligible:
-        wait_end = date.fromisoformat(eligible) - timedelta(days=1)
+        wait_end = day_before(date.fromisoformat(eligible))
         bars.append(Bar("6か月の待機", "wait", date.fromisoformat(base), wait_end, "ELIG-3"))
     if eligible and last:
         note = f"最終日 {last}(ELIG-4)"
@@ -124,7 +124,7 @@ def _svg(bars: list[Bar], first: date, last: date, on: date) -> str:
         parts.append(f'<text x="4" y="{y + 19}" class="row-label">{escape(row)}</text>')
     for bar in bars:
         y = 10 + rows.index(bar.row) * ROW_H
-        x0, x1 = x(bar.start), x(bar.end + timedelta(days=1))
+        x0, x1 = x(bar.start), x(day_after(bar.end))
         parts.append(
             f'<rect x="{x0:.1f}" y="{y + 4}" width="{max(x1 - x0, 2):.1f}" height="{ROW_H - 10}" '
             f'fill="{COLORS[bar.kind]}" stroke="#fff"><title>{escape(bar.row)}: '

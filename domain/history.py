@@ -55,15 +55,21 @@ class Recorded:
             return tokyo_date(self.recorded_at)
         return date.fromisoformat(str(self.payload[name]))
 
-    def as_json(self) -> dict[str, Any]:
-        """The JSON form used by the API, exports and the aggregate's own state."""
+    def public_json(self) -> dict[str, Any]:
+        """The event as ``GET /cases/{id}/events`` shows it (spec/api.md)."""
         return {
-            "case_id": str(self.case_id),
             "version": self.version,
             "type": self.type,
-            "payload": dict(self.payload),
             "recorded_at": self.recorded_at.isoformat(),
             "recorded_by": self.recorded_by,
+            "payload": dict(self.payload),
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON form used by exports: the public form plus the case id and chain links."""
+        return {
+            "case_id": str(self.case_id),
+            **self.public_json(),
             "hash": self.hash,
             "previous_hash": self.previous_hash,
         }

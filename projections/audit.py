@@ -116,11 +116,7 @@ class AuditTrail:
 
 def _event_json(rec: Recorded, valid: bool) -> dict[str, Any]:
     return {
-        "version": rec.version,
-        "type": rec.type,
-        "recorded_at": rec.recorded_at.isoformat(),
-        "recorded_by": rec.recorded_by,
-        "payload": dict(rec.payload),
+        **rec.public_json(),
         "hash": rec.hash,
         "previous_hash": rec.previous_hash,
         "valid": valid,

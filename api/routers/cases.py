@@ -135,7 +135,7 @@ def list_cases(
 def list_events(case: ReadableCase) -> dict[str, Any]:
     """記録された出来事を記録順に返します(as_of 時点で記録済みのもの)。"""
     known = known_at(case.records, case.window.as_of)
-    return {"events": [_event_json(r) for r in known]}
+    return {"events": [r.public_json() for r in known]}
 
 
 @router.get("/{case_id}/timeline", response_model=TimelinePublic, responses=_READ_ERRORS)
@@ -204,16 +204,6 @@ def _written(response: Response, version: int, replayed: bool, location: str = "
         response.headers["Location"] = location
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
-
-
-def _event_json(rec: Recorded) -> dict[str, Any]:
-    return {
-        "version": rec.version,
-        "type": rec.type,
-        "recorded_at": rec.recorded_at.isoformat(),
-        "recorded_by": rec.recorded_by,
-        "payload": dict(rec.payload),
-    }
 
 
 def _listed_office(principal: Principal, office_id: str | None) -> str | None:
