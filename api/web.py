@@ -17,7 +17,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.access_log import record_access
@@ -44,6 +44,13 @@ templates.env.filters["changes"] = changed_fields
 WRITABLE_TYPES = [t for t in PAYLOADS if t != "case_opened"]
 #: Time zones the "as of" picker offers; a datetime-local value is read in the chosen one.
 TIMEZONES = {"Asia/Tokyo": "日本時間(Asia/Tokyo)", "UTC": "協定世界時(UTC)"}
+STATIC = Path(__file__).parent / "static"
+ASSETS = {"web.css": "text/css; charset=utf-8", "web.js": "text/javascript; charset=utf-8"}
+#: Pages load only their own stylesheet and script: an injected inline script cannot run.
+CSP = (
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 class SignInRequired(Exception):
@@ -66,7 +73,10 @@ def _csrf(request: Request) -> str:
 
 
 def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, context, status_code=status)
+    response = templates.TemplateResponse(request, name, context, status_code=status)
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
 
 
 def _guarded(request: Request, render: Any) -> Response:
@@ -83,6 +93,16 @@ def _guarded(request: Request, render: Any) -> Response:
 @router.get("/")
 def root() -> RedirectResponse:
     return RedirectResponse("/web/", status_code=303)
+
+
+@router.get("/web/static/{name}")
+def asset(name: str) -> Response:
+    """The pages' own stylesheet and script (a fixed list: no path is read from the URL)."""
+    if name not in ASSETS:
+        return Response(status_code=404)
+    return FileResponse(
+        STATIC / name, media_type=ASSETS[name], headers={"Cache-Control": "no-cache"}
+    )
 
 
 @router.get("/web/login", response_class=HTMLResponse)
@@ -143,8 +163,10 @@ async def record_event(request: Request, case_id: UUID) -> Response:
         payload, problems = parse_form(event_type, form)
         if not problems:
             try:
-                cases.record(case_id, event_type, payload, recorded_by=principal.name)
-                return RedirectResponse(f"/web/cases/{case_id}?recorded=1", status_code=303)
+                recorded = cases.record(case_id, event_type, payload, recorded_by=principal.name)
+                # The fragment lands on the notice (the form's own #record-h would be inherited).
+                to = f"/web/cases/{case_id}?recorded={recorded.version}#recorded"
+                return RedirectResponse(to, status_code=303)
             except (InvalidPayload, CaseRuleViolation) as exc:
                 problems = exc.problems
         return _case_view(request, principal, case_id, event_type, problems, form)
@@ -159,13 +181,12 @@ def _case_view(
     cases: CaseLog = request.app.state.cases
     records = cases.records(case_id)
     ensure_can_read(principal, office_of(records))
-    as_of, on, zone = _window(request, cases)
+    as_of, on, zone, window_problem = _window(request, cases)
     record_access(cases, case_id, principal, "web:case", as_of=as_of, on=on)
     history = read_history(records, as_of)
     ent = entitlement(records, on, as_of).as_json()
     event_type = event_type if event_type in WRITABLE_TYPES else "contact_recorded"
-    errors = {p.field: p.message for p in problems or []}
-    known_fields = {f.name for f in form_fields(event_type)} | {"type"}
+    errors, unplaced = _place(problems or [], [f.name for f in form_fields(event_type)])
     return _page(
         request, "case.html", 422 if problems else 200,
         principal=principal, case_id=case_id, on=on, as_of=as_of, opened=history.opened(),
@@ -173,28 +194,51 @@ def _case_view(
         timeline=list(reversed(timeline(records, on, as_of).as_json()["entries"])),
         chart=build_chart(history, ent, on), event_type=event_type, tz=zone, zones=TIMEZONES,
         as_of_local=as_of.astimezone(ZoneInfo(zone)) if as_of else None,
-        types=WRITABLE_TYPES, fields=form_fields(event_type), form=form, errors=errors,
-        other_errors=[p for p in problems or [] if p.field not in known_fields],
+        types=WRITABLE_TYPES, forms={t: form_fields(t) for t in WRITABLE_TYPES}, form=form,
+        errors=errors,
+        other_errors=unplaced,
         can_write=principal.role != "auditor" and as_of is None, csrf=_csrf(request),
-        recorded=request.query_params.get("recorded") == "1",
+        recorded=request.query_params.get("recorded", ""), window_problem=window_problem,
     )  # fmt: skip
 
 
-def _window(request: Request, cases: CaseLog) -> tuple[datetime | None, date, str]:
-    """``as_of`` (a datetime-local read in the chosen zone, or an ISO instant), ``on``, zone."""
+def _place(
+    problems: list[FieldProblem], names: list[str]
+) -> tuple[dict[str, str], list[FieldProblem]]:
+    """Each problem beside its input: a missing object (``employer``) goes to its first
+    input (``employer.name``); what fits no input is listed above the form."""
+    placed: dict[str, str] = {}
+    unplaced: list[FieldProblem] = []
+    for problem in problems:
+        name = next((n for n in names if n == problem.field), None) or next(
+            (n for n in names if n.startswith(problem.field + ".")), None
+        )
+        if name is None:
+            unplaced.append(problem)
+        else:
+            placed[name] = " / ".join(filter(None, [placed.get(name), problem.message]))
+    return placed, unplaced
+
+
+def _window(request: Request, cases: CaseLog) -> tuple[datetime | None, date, str, str | None]:
+    """``as_of`` (a datetime-local read in the chosen zone, or an ISO instant), ``on``, zone,
+    and what could not be read (the page then says so rather than quietly showing now)."""
     zone = request.query_params.get("tz") or "Asia/Tokyo"
     zone = zone if zone in TIMEZONES else "Asia/Tokyo"
     raw = request.query_params.get("as_of") or ""
-    as_of = None
+    as_of, problem = None, None
     if raw:
         try:
             parsed = datetime.fromisoformat(raw.replace(" ", "+"))
             as_of = parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(zone))
         except ValueError:
-            as_of = None
+            problem = "日時を読み取れなかったため、現在の記録で表示しています"
     on_raw = request.query_params.get("on") or ""
     try:
         on = date.fromisoformat(on_raw) if on_raw else tokyo_date(as_of or cases.clock())
     except ValueError:
-        on = tokyo_date(cases.clock())
-    return as_of, on, zone
+        on, problem = (
+            tokyo_date(cases.clock()),
+            "判定する日を読み取れなかったため、今日で判定しています",
+        )
+    return as_of, on, zone, problem

@@ -1,7 +1,8 @@
 """Web forms for every event type, generated from the payload schemas of domain/payloads.py.
 
 The schema stays the one truth: each pydantic field becomes one labelled input (dates →
-``type=date``, enumerations → ``<select>``, yes/no → ``<select>``, lists → one item per
+``type=date``, enumerations → ``<select>``, a required yes/no → checkbox (an optional
+one keeps a three-way ``<select>``: unknown is not "no"), lists → one item per
 line, nested objects → dotted names such as ``employer.name``). :func:`parse_form` turns
 the submitted form back into the JSON payload the API would receive, so the domain's own
 validation decides — and its field names (``employer.name``) match the inputs.
@@ -119,6 +120,8 @@ def parse_form(event_type: str, form: dict[str, str]) -> tuple[dict[str, Any], l
         if not raw:
             if field.kind == "lines" and field.required:
                 _put(payload, field.name, [])
+            elif field.kind == "bool" and field.required:
+                _put(payload, field.name, False)  # an unticked checkbox sends nothing
             continue
         try:
             _put(payload, field.name, _value(field, raw))

@@ -70,7 +70,7 @@ def test_invalid_date_shows_the_error_beside_the_field_and_stores_nothing(
             "counterpart": "person", "mode": "face_to_face", "summary": "面談"}  # fmt: skip
     response = client.post(f"/web/cases/{case_id}/events", data=form)
     assert response.status_code == 422
-    assert 'id="f-contact_on-err"' in response.text
+    assert 'id="f-contact_recorded-contact_on-err"' in response.text
     assert "存在しない日付です" in response.text
     assert 'value="2024-02-30"' in response.text  # the input is kept
     assert event_count(case_id) == before
@@ -89,6 +89,7 @@ def test_a_valid_contact_is_stored_once_and_redirects_to_the_case(
             "counterpart": "person", "mode": "face_to_face"}  # fmt: skip
     response = client.post(f"/web/cases/{case_id}/events", data=form, follow_redirects=False)
     assert response.status_code == 303
+    assert response.headers["location"] == f"/web/cases/{case_id}?recorded={before + 1}#recorded"
     assert event_count(case_id) == before + 1
 
 
@@ -131,7 +132,7 @@ def test_as_of_before_the_hire_shows_the_earlier_state(
     now = client.get(f"/web/cases/{opened}").text
     earlier = client.get(f"/web/cases/{opened}", params={"as_of": "2025-06-15T12:00"}).text
     assert "2024-10-01" in now  # eligible from, derived from the hire
-    assert "2025-06-15 12:00(Asia/Tokyo)時点の記録で表示しています" in earlier
+    assert "2025-06-15 12:00 時点の記録で表示しています" in earlier
     assert "株式会社サンプル" not in earlier
 
 
@@ -264,3 +265,77 @@ def test_the_chart_and_its_table_show_the_gap_of_a_job_change(
     # Then the text equivalent lists the days between leaving and the new hire
     assert "<td>転職の間</td><td>2025-02-01</td><td>2025-02-09</td>" in page
     assert 'fill="#b35900"' in page  # and the chart draws that gap
+
+
+def test_without_javascript_a_type_link_shows_that_types_form(
+    client: TestClient, tokens: dict[str, str], case_id: str
+) -> None:
+    # Given a signed-in staff member
+    _sign_in(client, tokens["staff"])
+    # When the page is opened through the link of the hire type
+    page = client.get(f"/web/cases/{case_id}", params={"type": "hired"}).text
+    # Then the hire's form is shown, the contact form is hidden, and links lead to each type
+    assert 'class="event-form" data-type="hired" novalidate>' in page
+    assert 'class="event-form" data-type="contact_recorded" novalidate hidden>' in page
+    assert f'href="/web/cases/{case_id}?type=plan_revised#record-h"' in page
+    assert 'for="f-hired-employer-name"' in page  # nested fields get dotted names
+
+
+def test_an_unticked_written_checkbox_records_an_oral_consent(
+    client: TestClient, tokens: dict[str, str], case_id: str, cases: Any
+) -> None:
+    from uuid import UUID
+
+    # Given the consent form, whose required yes/no "written" is a checkbox
+    _sign_in(client, tokens["staff"])
+    page = client.get(f"/web/cases/{case_id}", params={"type": "consent_given"}).text
+    assert 'id="f-consent_given-written" name="written" type="checkbox"' in page
+    # When it is sent unticked (browsers then send nothing for it)
+    form = {"csrf": _csrf(page), "type": "consent_given", "consent_id": "C-9",
+            "given_on": "2024-05-01", "parties": "株式会社サンプル\n家族",
+            "information": "通院状況"}  # fmt: skip
+    response = client.post(f"/web/cases/{case_id}/events", data=form, follow_redirects=False)
+    # Then a consent that is not written is stored, with one party per line
+    assert response.status_code == 303
+    stored = cases.records(UUID(case_id))[-1]
+    assert stored.type == "consent_given"
+    assert stored.payload["written"] is False
+    assert stored.payload["parties"] == ["株式会社サンプル", "家族"]
+
+
+def test_pages_load_only_their_own_script_and_stylesheet(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    _sign_in(client, tokens["staff"])
+    page = client.get("/web/")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "<script>" not in page.text and "<style>" not in page.text
+    assert client.get("/web/static/web.js").headers["content-type"].startswith("text/javascript")
+    assert client.get("/web/static/web.css").status_code == 200
+    assert client.get("/web/static/..%2Fweb.py").status_code == 404
+
+
+def test_an_unreadable_as_of_is_said_not_silently_ignored(
+    client: TestClient, tokens: dict[str, str], case_id: str
+) -> None:
+    _sign_in(client, tokens["staff"])
+    page = client.get(f"/web/cases/{case_id}", params={"as_of": "yesterday"}).text
+    assert "日時を読み取れなかったため、現在の記録で表示しています" in page
+    assert "時点の記録で表示しています" not in page
+
+
+def test_a_missing_employer_is_shown_beside_the_employers_name_input(
+    client: TestClient, tokens: dict[str, str], case_id: str, event_count: Callable[[str], int]
+) -> None:
+    # Given the hire form sent without the employer's name
+    _sign_in(client, tokens["staff"])
+    page = client.get(f"/web/cases/{case_id}", params={"type": "hired"}).text
+    before = event_count(case_id)
+    form = {"csrf": _csrf(page), "type": "hired", "hired_on": "2024-06-01", "employer.name": ""}
+    response = client.post(f"/web/cases/{case_id}/events", data=form)
+    # Then the hire form is shown again with the problem under the name input, nothing stored
+    assert response.status_code == 422
+    assert 'id="f-hired-employer-name-err"' in response.text
+    assert 'class="event-form" data-type="hired" novalidate>' in response.text
+    assert 'value="2024-06-01"' in response.text
+    assert event_count(case_id) == before

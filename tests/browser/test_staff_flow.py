@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -51,10 +52,17 @@ def test_staff_records_a_face_to_face_contact_and_the_month_turns_billable(
     # An impossible (future) date: the error shows next to the field, nothing is stored.
     page.get_by_label("支援日(必須)").fill("2027-01-10")
     page.get_by_role("button", name="記録する").click()
-    error = page.locator("#f-contact_on-err")
+    error = page.locator("#f-contact_recorded-contact_on-err")
     error.wait_for()
     assert "未来の日付" in error.inner_text()
     assert len(site.cases.records(case_id)) == events_before
+
+    # Choosing another type shows only that type's form; then back to the contact.
+    chooser = page.get_by_label("記録の種類", exact=True)
+    chooser.select_option("support_report_shared")
+    assert page.get_by_label("対象月(YYYY-MM)(必須)").is_visible()
+    assert not page.get_by_label("支援日(必須)").is_visible()
+    chooser.select_option("contact_recorded")
 
     # A face-to-face contact with the person in that month: the month turns billable.
     page.get_by_label("支援日(必須)").fill(f"{MONTH}-15")
@@ -74,6 +82,7 @@ def test_staff_records_a_face_to_face_contact_and_the_month_turns_billable(
     page.get_by_label("この時点で分かっていた内容で表示").fill(before.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_role("button", name="表示する").click()
     page.get_by_text("時点の記録で表示しています").wait_for()
+    assert f"as_of={before:%Y-%m-%dT%H:%M}:00+09:00" in unquote(page.url)  # sent with its offset
     assert _month_cell(page).get_attribute("data-billable") == "no"
     page.close()
 
