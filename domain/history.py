@@ -24,9 +24,11 @@ from domain.payloads import (
 
 TOKYO = timezone(timedelta(hours=9), "Asia/Tokyo")
 
-#: Order of event types recorded for the same effective day (a hire precedes a
-#: resignation of that day; support ends after everything else of that day).
-_SAME_DAY_ORDER = {"case_opened": 0, "hired": 1, "resigned": 8, "support_ended": 9}
+#: Order of event types recorded for the same effective day: the opening first, the end
+#: of support last. Hires and resignations of one day keep their recorded order, so
+#: "left the old job and started the new one the same day" and "a one-day job" both read
+#: as they were entered.
+_SAME_DAY_ORDER = {"case_opened": 0, "hired": 1, "resigned": 1, "support_ended": 9}
 
 
 def tokyo_date(instant: datetime) -> date:

@@ -212,3 +212,25 @@ def test_a_valid_event_after_a_refusal_is_recorded_with_the_next_version() -> No
     b = employed()
     refused(b, lambda: b.resigned("2024-02-01"))
     assert b.resigned("2024-05-01") == 3
+
+
+def test_leaving_and_starting_a_new_job_on_the_same_day_is_one_job_change() -> None:
+    from datetime import date
+
+    from projections.entitlement import entitlement
+
+    b = CaseBuilder(opened_on="2024-03-01")
+    b.hired("2024-04-01")
+    b.resigned("2025-05-15")
+    new_job = b.hired("2025-05-15", employer="株式会社つぎ")
+    ent = entitlement(b.records, date(2025, 6, 1))
+    assert ent.job_change_used is True
+    assert ent.base_date is not None and ent.base_date.date == date(2024, 4, 1)
+    assert ent.status != "job_change_grace"
+    assert any(e.rule == "JOB-2" and new_job in e.events for e in ent.explanation)
+
+
+def test_a_one_day_job_hired_and_left_on_the_same_day_is_accepted() -> None:
+    b = CaseBuilder(opened_on="2024-03-01")
+    b.hired("2024-04-01")
+    assert b.resigned("2024-04-01") == 3
