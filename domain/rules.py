@@ -1,5 +1,7 @@
 """The rules of spec/rules.md sections ELIG, PER and JOB, one named function or constant each.
 
+The JOB rules live in :mod:`domain.jobs` and are reachable here under the same names.
+
 Each docstring names the rule id and its source, so "why this date?" leads here.
 Dates are counted only through :mod:`domain.calendar` (rule CAL); this module never
 adds months itself. Everything here is pure: dates and kinds in, dates and findings out.
@@ -8,10 +10,10 @@ The projections (``projections/entitlement.py``) attach event versions and sente
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from domain import jobs
 from domain.calendar import day_after, period_end
 from domain.payloads import PriorService
 
@@ -64,13 +66,24 @@ def uses_temporary_base(hired_on: date, prior_service: PriorService) -> bool:
     return prior_service.temporary_while_employed and ended is not None and ended >= hired_on
 
 
-def base_date(hired_on: date, prior_service: PriorService) -> date:
-    """ELIG-2 [留意R6]: the 起算日 of the employment clock.
+def base_date_pending(prior_service: PriorService) -> bool:
+    """ELIG-2 [留意R6]: temporary use while employed that has not ended (yet, as recorded).
+
+    The clock starts the day after such use ends, so until its end is known there is no
+    起算日, and no day can be eligible: falling back to the hire day would bill too early.
+    """
+    return prior_service.temporary_while_employed and prior_service.ended_on is None
+
+
+def base_date(hired_on: date, prior_service: PriorService) -> date | None:
+    """ELIG-2 [留意R6]: the 起算日 of the employment clock (None while it is not known).
 
     The hire day; or, where the person was already employed and used the service
     temporarily (e.g. to return from leave), the day after that use ended (CAL-3).
     Worked example: hired 2024-04-01, temporary use until 2024-06-30 → 2024-07-01.
     """
+    if base_date_pending(prior_service):
+        return None
     if uses_temporary_base(hired_on, prior_service):
         assert prior_service.ended_on is not None  # guaranteed by uses_temporary_base
         return day_after(prior_service.ended_on)
@@ -176,95 +189,15 @@ def is_billable_day(day: date, first_day: date, last_day: date) -> bool:
     return first_day <= day <= last_day
 
 
-# -- JOB: leaving a job, changing jobs -----------------------------------------------
+# -- JOB: leaving a job, changing jobs (in domain/jobs.py; the same names here) ----
 
-#: JOB-2 ⚠ [QA H30, S001]: the window for a new hire after leaving, in months (CAL-2).
-JOB_CHANGE_WINDOW_MONTHS = 1
-
-#: JOB-2/JOB-4 [QA H30, S001]: only one change of employer keeps the clock running.
-MAX_JOB_CHANGES = 1
-
-#: JOB-5 [QA H30]: after leaving, contacts with 相談支援 and others stay on the timeline.
-COORDINATION_COUNTERPARTS: frozenset[str] = frozenset({"agency"})
-
-#: JOB-6 [S003]: changes within the same employer change no period (but are shown).
-WITHIN_EMPLOYER_CHANGES_MOVE_PERIODS = False
-
-
-def job_change_deadline(resigned_on: date) -> date:
-    """JOB-2 ⚠ [QA H30]: the last day a new hire keeps the clock running.
-
-    "Within one month of leaving", read as: no later than the end of the one-month
-    period (CAL-2) whose first day is the day after the last day employed.
-    Left 2025-05-15 → 2025-06-15; left 2025-01-31 → 2025-02-28.
-    """
-    return period_end(day_after(resigned_on), JOB_CHANGE_WINDOW_MONTHS)
-
-
-def continues_employment(resigned_on: date, new_hire_on: date, changes_so_far: int) -> bool:
-    """JOB-2 ⚠: does this new hire keep the clock running (in time, and a change left)?"""
-    in_time = new_hire_on <= job_change_deadline(resigned_on)
-    return in_time and changes_so_far < MAX_JOB_CHANGES
-
-
-def contract_end_after_leaving(resigned_on: date) -> date:
-    """JOB-1/JOB-3/JOB-4 [S001, QA H30]: a contract ended by leaving ends on the leaving day."""
-    return resigned_on
-
-
-@dataclass(frozen=True, slots=True)
-class Stint:
-    """One employment as the clock sees it: hire day and, if any, last day employed."""
-
-    hired_on: date
-    resigned_on: date | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Clock:
-    """Where the JOB rules leave the employment clock on a given day.
-
-    ``counted`` are the indices of stints that belong to the clock (the first, then a
-    change kept by JOB-2); ``late`` are later hires that start no new clock in the case.
-    ``ended_on``/``end_rule`` say when and by which rule the contract ended (JOB-3/JOB-4);
-    ``grace_deadline`` is set while the person is between jobs within the window (JOB-3).
-    """
-
-    counted: tuple[int, ...]
-    changes: int
-    ended_on: date | None = None
-    end_rule: str | None = None
-    grace_deadline: date | None = None
-    late: tuple[int, ...] = ()
-
-
-def employment_clock(stints: Sequence[Stint], on: date) -> Clock:
-    """JOB-1..JOB-4: follow the stints (in hire order, known on ``on``) to the clock's state.
-
-    Leaving ends the contract on the leaving day (JOB-1) unless a new hire follows within
-    the JOB-2 window, once only. While the window is open on ``on`` the case is in grace
-    (JOB-3); once it has passed without a hire, the contract ended on the leaving day.
-    Leaving after the one allowed change ends it on that leaving day (JOB-4).
-    """
-    counted: list[int] = [0] if stints else []
-    changes = 0
-    for i, stint in enumerate(stints):
-        left = stint.resigned_on
-        if left is None or left >= on:
-            return Clock(tuple(counted), changes)
-        if changes >= MAX_JOB_CHANGES:
-            rest = tuple(range(i + 1, len(stints)))
-            return Clock(
-                tuple(counted), changes, contract_end_after_leaving(left), "JOB-4", late=rest
-            )
-        following = stints[i + 1] if i + 1 < len(stints) else None
-        if following is not None and continues_employment(left, following.hired_on, changes):
-            changes += 1
-            counted.append(i + 1)
-            continue
-        deadline = job_change_deadline(left)
-        if following is None and on <= deadline:
-            return Clock(tuple(counted), changes, grace_deadline=deadline)
-        rest = tuple(range(i + 1, len(stints)))
-        return Clock(tuple(counted), changes, contract_end_after_leaving(left), "JOB-3", late=rest)
-    return Clock(tuple(counted), changes)
+JOB_CHANGE_WINDOW_MONTHS = jobs.JOB_CHANGE_WINDOW_MONTHS
+MAX_JOB_CHANGES = jobs.MAX_JOB_CHANGES
+COORDINATION_COUNTERPARTS = jobs.COORDINATION_COUNTERPARTS
+WITHIN_EMPLOYER_CHANGES_MOVE_PERIODS = jobs.WITHIN_EMPLOYER_CHANGES_MOVE_PERIODS
+job_change_deadline = jobs.job_change_deadline
+continues_employment = jobs.continues_employment
+contract_end_after_leaving = jobs.contract_end_after_leaving
+Stint = jobs.Stint
+Clock = jobs.Clock
+employment_clock = jobs.employment_clock

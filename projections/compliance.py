@@ -107,8 +107,8 @@ def _first_day(month: str) -> dt.date:
 def _support_start(case: _Case) -> tuple[dt.date, tuple[int, ...]] | None:
     """When support (and PLAN-1's duty) starts: the contract's start, else the first decision."""
     ent = case.ent
-    if ent.contract_from is not None:
-        return ent.contract_from.date, ent.contract_from.explanation.events
+    if ent.support_from is not None:
+        return ent.support_from.date, ent.support_from.explanation.events
     if ent.decisions:
         first = min(ent.decisions, key=lambda d: d.valid_from)
         return first.valid_from, first.sources

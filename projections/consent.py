@@ -1,16 +1,19 @@
 """Consent and sharing (CON-1..CON-3): which sharings of the person's information were not allowed.
 
 A sharing is a contact that gave information out (to its ``party``, or to the
-counterpart when no party is named), a case meeting (each party but the person), or a
-shared support report (each recipient but the person). The rules themselves are
-:func:`domain.duties.consent_defect` and :func:`domain.duties.closest_consent`; this
-module gathers the facts and attaches versions and sentences for auditors.
+counterpart when no party is named: "the employer" is then also the employer the person
+worked for that day, so a consent naming that employer allows it), a case meeting (each
+party but the person), or a shared support report (each recipient but the person). The
+rules themselves are :func:`domain.duties.consent_defect` and
+:func:`domain.duties.closest_consent`; this module gathers the facts and attaches
+versions and sentences for auditors.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from domain import duties
@@ -21,6 +24,7 @@ from domain.payloads import (
     ConsentGiven,
     ConsentWithdrawn,
     ContactRecorded,
+    Hired,
     SupportReportShared,
 )
 from projections.explain import Explanation, explained
@@ -45,6 +49,13 @@ class _Sharing:
     fact: Fact
     party: str
     information: tuple[str, ...]
+    #: Other names of the same party (a contact with "the employer" may be allowed by a
+    #: consent that names the employer the person worked for that day, or "事業主").
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.party, *self.aliases)
 
 
 def _sharings(facts: Sequence[Fact], person_names: frozenset[str]) -> list[_Sharing]:
@@ -58,17 +69,28 @@ def _sharings(facts: Sequence[Fact], person_names: frozenset[str]) -> list[_Shar
         p = fact.payload
         parties: list[str] = []
         shared: tuple[str, ...] = ()
+        aliases: tuple[str, ...] = ()
         if isinstance(p, ContactRecorded) and p.information_shared:
             party = p.party or duties.COUNTERPART_LABEL_JA[p.counterpart]
             parties, shared = [party], tuple(p.information_shared)
+            employer = _employer_on(facts, fact.effective_on)
+            if p.party is None and p.counterpart == "employer" and employer is not None:
+                aliases = (employer,)
         elif isinstance(p, CaseMeetingHeld) and p.information_shared:
             parties, shared = list(p.parties), tuple(p.information_shared)
         elif isinstance(p, SupportReportShared):
             parties = list(p.shared_with)
         for party in parties:
             if not duties.is_the_person(party, person_names):
-                out.append(_Sharing(fact, party, shared))
+                out.append(_Sharing(fact, party, shared, aliases))
     return out
+
+
+def _employer_on(facts: Sequence[Fact], day: date) -> str | None:
+    """The employer of the latest hire on or before ``day`` (CON-2: whom "事業主" meant)."""
+    hires = [f.payload for f in facts if f.type == "hired" and f.effective_on <= day]
+    last = hires[-1] if hires else None
+    return last.employer.name if isinstance(last, Hired) else None
 
 
 def _consents(facts: Sequence[Fact]) -> dict[str, tuple[duties.ConsentTerms, tuple[int, ...]]]:
@@ -97,22 +119,25 @@ def consent_violations(
     """CON-1..CON-3: every (sharing event, party) that no consent allowed on the sharing day.
 
     ``facts`` are the case's facts as read at an instant (corrections applied); the
-    violation is explained by the consent that came nearest to allowing it.
+    violation is explained by the consent that came nearest to allowing what no consent
+    allowed. Each kind of information needs a consent naming it and the party; two
+    consents to the same party for different kinds together allow sharing both.
     """
     consents = _consents(facts)
     terms = [t for t, _ in consents.values()]
     out: list[ConsentViolation] = []
     for s in _sharings(facts, person_names):
         day = s.fact.effective_on
-        if any(duties.consent_defect(t, s.party, s.information, day) is None for t in terms):
+        refused = _not_allowed(terms, s)
+        if refused is None:
             continue
         what = "、".join(s.information) or "支援レポート"
         text = (
             f"{day.isoformat()}の{TYPE_LABEL_JA[s.fact.type]}(第{s.fact.version}版)で"
             f"「{s.party}」に{what}を提供しましたが、"
         )
-        nearest = duties.closest_consent(terms, s.party, s.information, day)
-        defect = duties.consent_defect(nearest, s.party, s.information, day) if nearest else None
+        nearest = duties.closest_consent(terms, s.party, refused, day)
+        defect = duties.consent_defect(nearest, s.party, refused, day) if nearest else None
         if nearest is None or defect is None:
             why = explained("CON-1", text + "書面による同意の記録がありません", s.fact.sources)
         else:
@@ -121,3 +146,21 @@ def consent_violations(
             )
         out.append(ConsentViolation(s.fact.version, s.party, why))
     return tuple(out)
+
+
+def _not_allowed(terms: Sequence[duties.ConsentTerms], s: _Sharing) -> tuple[str, ...] | None:
+    """The kinds of information no consent allowed (all of them), or None when allowed.
+
+    A sharing without recorded kinds (a report) is allowed when a consent names the party.
+    """
+    day = s.fact.effective_on
+
+    def allowed(items: tuple[str, ...]) -> bool:
+        return any(
+            duties.consent_defect(t, name, items, day) is None for t in terms for name in s.names
+        )
+
+    if not s.information:
+        return None if allowed(()) else ()
+    refused = tuple(item for item in s.information if not allowed((item,)))
+    return refused or None

@@ -50,6 +50,10 @@ def _decision_gaps(ent: Entitlement, day: dt.date) -> list[Gap]:
 def _entitlement_gaps(ent: Entitlement, day: dt.date) -> list[Gap]:
     eligible, end = ent.eligible_from, ent.support_end
     if eligible is None or end is None:
+        why = ent.status_explanation
+        if why.rule == "ELIG-2":  # employed, but the base date awaits the end of a use
+            text = "起算日が定まっていません(在職中の一時利用の終了日が未記録)"
+            return [Gap("ELIG-2", "base_date_pending", text, why.events)]
         return [Gap("ELIG-1", "not_employed", "就職の記録がなく、対象期間が定まりません")]
     if day < eligible.date:
         text = (
@@ -66,7 +70,7 @@ def _entitlement_gaps(ent: Entitlement, day: dt.date) -> list[Gap]:
 
 
 def _contract_gaps(ent: Entitlement, day: dt.date) -> list[Gap]:
-    contract = ent.contract_from
+    contract = ent.support_from  # the first contract: a later one does not undo earlier support
     if contract is None:
         text = "利用契約の記録がありません(支援は契約締結後に始まります)"
         return [Gap("PER-1", "no_contract", text)]

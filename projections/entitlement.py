@@ -63,14 +63,15 @@ def _stint(hire: Fact, resignation: Fact | None) -> rules.Stint:
 
 def _assemble(r: Reading) -> Entitlement:
     base = _base_date(r)
+    pending = _pending_base(r) if base is None else None
     eligible = last = None
     if base is not None:
         eligible, last = _eligible_from(r, base), _last_day(r, base)
     decisions = tuple(_decision(f, eligible, last) for f in r.of("decision_granted"))
-    contract = _contract(r, eligible)
-    end = support_end(r, eligible, last, contract)
+    contract, started = _contract(r, eligible, latest=True), _contract(r, eligible, latest=False)
+    end = support_end(r, eligible, last, started)
     deadline = job_change_deadline(r, end)
-    status, status_why = _status(r, eligible, end, decisions)
+    status, status_why = _status(r, eligible, end, decisions, pending)
     renewal, warning = _renewal(r, decisions, last, status)
     derived = (base, eligible, last, contract, deadline, end, renewal)
     explanation = [d.explanation for d in derived if d is not None]
@@ -80,7 +81,7 @@ def _assemble(r: Reading) -> Entitlement:
     explanation.append(status_why)
     return Entitlement(
         r.on, base, eligible, last, deadline, renewal, end, contract, status, status_why,
-        r.clock.changes > 0, decisions, tuple(explanation), warning,
+        r.clock.changes > 0, decisions, tuple(explanation), warning, started,
     )  # fmt: skip
 
 
@@ -99,8 +100,11 @@ def _base_date(r: Reading) -> Derived | None:
             "(通常の事業所での雇用が対象で、A型事業所での雇用は該当しません)"
         )
         r.notes.append(explained("ELIG-1", text, hire.sources, opened.sources))
+        if rules.base_date_pending(prior):
+            return None
         if rules.uses_temporary_base(hired_on, prior):
             base = rules.base_date(hired_on, prior)
+            assert base is not None  # not pending: checked just above
             text = (
                 f"就職日{hired_on.isoformat()}の後、在職中に{kind}を一時利用し"
                 f"{_iso(prior.ended_on)}に終了したため、その翌日{base.isoformat()}を起算日とします"
@@ -109,6 +113,21 @@ def _base_date(r: Reading) -> Derived | None:
             return Derived(base, explained("ELIG-2", text, hire.sources, opened.sources))
     text = f"就職日{hired_on.isoformat()}(第{hire.version}版)を起算日とします"
     return Derived(hired_on, explained("ELIG-2", text, hire.sources))
+
+
+def _pending_base(r: Reading) -> Explanation | None:
+    """ELIG-2: a hire is known but the temporary use it awaits has no recorded end yet."""
+    if not r.stints or r.opened is None or not isinstance(r.opened.payload, CaseOpened):
+        return None
+    prior = r.opened.payload.prior_service
+    if not rules.base_date_pending(prior):
+        return None
+    kind = rules.PRIOR_SERVICE_LABEL_JA.get(prior.kind, prior.kind)
+    text = (
+        f"在職中の{kind}の一時利用の終了日が記録されていないため、起算日(利用終了の翌日)は"
+        "まだ定まらず、対象となる日もまだありません(留意事項通知 令和6年)"
+    )
+    return explained("ELIG-2", text, r.stints[0][0].sources, r.opened.sources)
 
 
 def _iso(day: dt.date | None) -> str:
@@ -149,11 +168,16 @@ def _decision(fact: Fact, eligible: Derived | None, last: Derived | None) -> Dec
     )
 
 
-def _contract(r: Reading, eligible: Derived | None) -> Derived | None:
+def _contract(r: Reading, eligible: Derived | None, *, latest: bool) -> Derived | None:
+    """PER-1/PER-2: the latest contract's support start, or the first support start of all.
+
+    A later contract (e.g. after a job change) does not undo support under an earlier one:
+    billing and the plan count from the first start (``Entitlement.support_from``).
+    """
     signed = r.of("contract_signed")
     if not signed:
         return None
-    fact = signed[-1]
+    fact = signed[-1] if latest else min(signed, key=_support_from)
     assert isinstance(fact.payload, ContractSigned)
     start = fact.payload.support_from
     text = f"利用契約(第{fact.version}版)により{start.isoformat()}から支援を開始します"
@@ -162,10 +186,21 @@ def _contract(r: Reading, eligible: Derived | None) -> Derived | None:
     return Derived(start, explained("PER-2", text, fact.sources))
 
 
+def _support_from(fact: Fact) -> dt.date:
+    assert isinstance(fact.payload, ContractSigned)
+    return fact.payload.support_from
+
+
 def _status(
-    r: Reading, eligible: Derived | None, end: Derived | None, decisions: tuple[DecisionView, ...]
+    r: Reading,
+    eligible: Derived | None,
+    end: Derived | None,
+    decisions: tuple[DecisionView, ...],
+    pending: Explanation | None,
 ) -> tuple[str, Explanation]:
     on = r.on.isoformat()
+    if pending is not None:
+        return "waiting", pending
     if eligible is None or end is None:
         return "not_employed", explained("ELIG-1", f"{on}時点で就職の記録がありません")
     if r.on > end.date:

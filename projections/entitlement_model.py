@@ -76,6 +76,8 @@ class Entitlement:
     decisions: tuple[DecisionView, ...]
     explanation: tuple[Explanation, ...]
     renewal_warning: bool = False
+    #: PER-1: the first support start of all contracts (``contract_from`` is the latest's).
+    support_from: Derived | None = None
 
     def covers(self, day: dt.date) -> bool:
         """Does ``day`` lie within the entitlement (eligible_from..support_end)?"""
@@ -101,6 +103,7 @@ class Entitlement:
             "renewal_warning": self.renewal_warning,
             "support_end": _date(self.support_end),
             "contract_from": _date(self.contract_from),
+            "support_from": _date(self.support_from),
             "status_explanation": self.status_explanation.as_json(),
             "explanation": [e.as_json() for e in self.explanation],
         }

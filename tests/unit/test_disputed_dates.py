@@ -13,7 +13,7 @@ import pytest
 
 from projections.compliance import MonthCompliance, compliance
 from projections.entitlement import Entitlement, entitlement
-from tests.factories import CaseBuilder, d
+from tests.factories import CaseBuilder, case_opened_payload, d
 
 EMPLOYER = "株式会社サンプル"
 
@@ -422,3 +422,108 @@ def test_a_contact_without_a_named_party_is_checked_against_its_counterpart_in_j
     assert "「医療機関」" in found[0]["text_ja"]
     assert found[0]["events"] == [given, told]
     assert allowed not in [v["version"] for v in found]
+
+
+# -- ELIG-2: temporary use whose end is not recorded yet ---------------------------------
+
+
+def test_temporary_use_without_a_recorded_end_leaves_no_base_date_and_nothing_billable() -> None:
+    still_using = {"kind": "employment_transition", "temporary_while_employed": True}
+    b = hired_on("2024-01-10", opened_on="2023-03-01", prior_service=still_using)
+    b.contract("2024-07-10")
+    b.decision("2024-07-10", "2025-07-09")
+    contact = b.contact("2024-07-15")
+    b.report("2024-07", "2024-07-31", shared_with=["本人"])
+    ent = entitlement(b.records, on=d("2024-08-01"))
+    assert dates(ent) == (None, None, None)
+    assert ent.status == "waiting"
+    assert (ent.status_explanation.rule, ent.status_explanation.events) == ("ELIG-2", (1, 2))
+    assert not ent.covers(d("2024-07-15"))
+    july = month_of(b, "2024-07", on="2024-08-01")
+    assert july.billable is False
+    assert reasons(july) == {"ELIG-2": (1, 2, contact)}
+    # When the end of the use is recorded, the clock starts the day after it (CAL-3).
+    ended = {**still_using, "ended_on": "2024-02-29"}
+    fix = b.correct(1, **case_opened_payload("2023-03-01", prior_service=ended))
+    ent = entitlement(b.records, on=d("2024-09-01"))
+    assert dates(ent) == ("2024-03-01", "2024-09-01", "2027-08-31")
+    assert ent.base_date is not None
+    assert (ent.base_date.explanation.rule, ent.base_date.explanation.events) == (
+        "ELIG-2",
+        (1, 2, fix),
+    )
+    assert "2024-02-29に終了" in ent.base_date.explanation.text_ja
+
+
+# -- CON-2: a contact with "the employer" that names no party ----------------------------
+
+
+def test_sharing_with_the_employer_unnamed_is_allowed_by_a_consent_naming_the_employer() -> None:
+    b, given = consented_case()  # names the employer the person was hired by (version 2)
+    allowed = b.contact("2024-11-01", counterpart="employer", information_shared=["就労状況"])
+    b.resigned("2025-01-10")
+    b.hired("2025-01-20", employer="株式会社つぎ")
+    told = b.contact("2025-02-01", counterpart="employer", information_shared=["就労状況"])
+    found = violations(b, "2025-03-01")
+    assert [(v["version"], v["party"], v["rule"]) for v in found] == [(told, "事業主", "CON-2")]
+    assert found[0]["events"] == [given, told]
+    assert allowed not in [v["version"] for v in found]
+
+
+# -- PER-1: a second contract does not undo support under the first ---------------------
+
+
+def test_a_new_contract_after_a_kept_job_change_leaves_earlier_months_billable() -> None:
+    b = supported()  # contract 3 from 2024-10-01, decision 4
+    b.contact("2024-10-10")
+    b.report("2024-10", "2024-11-01", shared_with=["本人"])
+    b.resigned("2025-05-15")
+    b.hired("2025-06-01", employer="株式会社つぎ")
+    second = b.contract("2025-06-05")
+    ent = entitlement(b.records, on=d("2025-07-01"))
+    assert ent.contract_from is not None and ent.contract_from.date == d("2025-06-05")
+    assert ent.contract_from.explanation.events == (second,)
+    assert ent.support_from is not None and ent.support_from.date == d("2024-10-01")
+    assert (ent.support_from.explanation.rule, ent.support_from.explanation.events) == (
+        "PER-2",
+        (3,),
+    )
+    october = month_of(b, "2024-10", on="2025-07-01")
+    assert (october.billable, october.face_to_face, october.reasons) == (True, 1, ())
+    plan = compliance(b.records, d("2025-07-01")).plan
+    assert (plan.review_due_by, plan.explanation.rule, plan.explanation.events) == (
+        d("2024-10-01"),
+        "PLAN-1",
+        (3,),
+    )
+    # Support before the first contract is still not billable (PER-1).
+    early = b.contact("2024-09-30")
+    b.report("2024-09", "2024-09-30", shared_with=["本人"])
+    september = month_of(b, "2024-09", on="2025-07-01")
+    assert september.billable is False
+    found = [(r.rule, r.events) for r in september.reasons]
+    assert ("PER-1", (3, early)) in found  # before the contract's support start
+    assert ("ELIG-3", (2, early)) in found  # and before the eligible day
+
+
+def test_two_consents_to_one_party_together_allow_both_kinds_of_information() -> None:
+    b, _work = consented_case()  # 就労状況 to the employer
+    health = b.consent("C-2", "2024-10-02", [EMPLOYER], ["健康状態"])
+    both = b.contact(
+        "2024-11-01",
+        counterpart="employer",
+        party=EMPLOYER,
+        information_shared=["就労状況", "健康状態"],
+    )
+    too_much = b.contact(
+        "2024-11-02",
+        counterpart="employer",
+        party=EMPLOYER,
+        information_shared=["健康状態", "家族構成"],
+    )
+    found = violations(b, "2025-01-01")
+    assert [(v["version"], v["rule"]) for v in found] == [(too_much, "CON-2")]
+    assert "「家族構成」を含みません" in found[0]["text_ja"]
+    assert "「健康状態」を含みません" not in found[0]["text_ja"]
+    assert found[0]["events"] == [health, too_much]  # the latest consent to that party
+    assert both not in [v["version"] for v in found]

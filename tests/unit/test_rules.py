@@ -51,9 +51,13 @@ def test_elig2_temporary_use_that_ended_before_the_hire_keeps_the_hire_day() -> 
     assert rules.base_date(d("2024-04-01"), service) == d("2024-04-01")
 
 
-def test_elig2_temporary_use_without_an_end_date_keeps_the_hire_day() -> None:
+def test_elig2_temporary_use_without_an_end_date_has_no_base_date_yet() -> None:
+    # The clock starts the day after the use ends: until that end is known there is
+    # no 起算日 (the hire day would make the person eligible, and billable, too early).
     service = prior(temporary_while_employed=True)
-    assert rules.base_date(d("2024-04-01"), service) == d("2024-04-01")
+    assert rules.base_date_pending(service)
+    assert rules.base_date(d("2024-04-01"), service) is None
+    assert not rules.base_date_pending(prior(ended_on="2024-03-31"))
 
 
 def test_elig3_eligible_from_the_day_after_six_months() -> None:
