@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import NAMES, Clock
@@ -21,6 +22,24 @@ def _csrf(page: str) -> str:
     match = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
     assert match, "the record form carries a CSRF token"
     return match.group(1)
+
+
+def _contact_form(csrf: str, contact_on: str = "2024-10-15", **extra: str) -> dict[str, str]:
+    """The form of a face-to-face contact with the person, as the case page posts it."""
+    return {"csrf": csrf, "type": "contact_recorded", "contact_on": contact_on,
+            "counterpart": "person", "mode": "face_to_face", **extra}  # fmt: skip
+
+
+@pytest.fixture
+def hired_at_nine(
+    clock: Clock, open_case: Callable[..., str], post_event: Callable[..., httpx.Response]
+) -> str:
+    """A case whose hire (2024-04-01) was recorded at 09:00 Japan time on 2025-07-01."""
+    opened = open_case()
+    clock.set("2025-07-01T09:00:00+09:00")
+    assert post_event(opened, "hired", hired_on="2024-04-01",
+                      employer={"name": "株式会社サンプル"}).status_code == 201  # fmt: skip
+    return opened
 
 
 def test_root_without_a_session_leads_to_the_sign_in_page(client: TestClient) -> None:
@@ -66,8 +85,7 @@ def test_invalid_date_shows_the_error_beside_the_field_and_stores_nothing(
     _sign_in(client, tokens["staff"])
     csrf = _csrf(client.get(f"/web/cases/{case_id}").text)
     before = event_count(case_id)
-    form = {"csrf": csrf, "type": "contact_recorded", "contact_on": "2024-02-30",
-            "counterpart": "person", "mode": "face_to_face", "summary": "面談"}  # fmt: skip
+    form = _contact_form(csrf, "2024-02-30", summary="面談")
     response = client.post(f"/web/cases/{case_id}/events", data=form)
     assert response.status_code == 422
     assert 'id="f-contact_recorded-contact_on-err"' in response.text
@@ -85,8 +103,7 @@ def test_a_valid_contact_is_stored_once_and_redirects_to_the_case(
     _sign_in(client, tokens["staff"])
     csrf = _csrf(client.get(f"/web/cases/{case_id}").text)
     before = event_count(case_id)
-    form = {"csrf": csrf, "type": "contact_recorded", "contact_on": "2024-10-15",
-            "counterpart": "person", "mode": "face_to_face"}  # fmt: skip
+    form = _contact_form(csrf)
     response = client.post(f"/web/cases/{case_id}/events", data=form, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == f"/web/cases/{case_id}?recorded={before + 1}#recorded"
@@ -98,8 +115,7 @@ def test_a_form_without_the_sessions_csrf_token_is_refused(
 ) -> None:
     _sign_in(client, tokens["staff"])
     before = event_count(case_id)
-    form = {"csrf": "0" * 64, "type": "contact_recorded", "contact_on": "2024-10-15",
-            "counterpart": "person", "mode": "face_to_face"}  # fmt: skip
+    form = _contact_form("0" * 64)
     assert client.post(f"/web/cases/{case_id}/events", data=form).status_code == 403
     assert event_count(case_id) == before
 
@@ -111,23 +127,15 @@ def test_auditor_sees_no_form_and_cannot_record(
     page = client.get(f"/web/cases/{case_id}").text
     assert "記録する</button>" not in page
     before = event_count(case_id)
-    form: dict[str, Any] = {"csrf": "x", "type": "contact_recorded", "contact_on": "2024-10-15",
-                            "counterpart": "person", "mode": "face_to_face"}  # fmt: skip
+    form = _contact_form("x")
     assert client.post(f"/web/cases/{case_id}/events", data=form).status_code == 403
     assert event_count(case_id) == before
 
 
 def test_as_of_before_the_hire_shows_the_earlier_state(
-    client: TestClient,
-    tokens: dict[str, str],
-    clock: Clock,
-    open_case: Callable[..., str],
-    post_event: Callable[..., httpx.Response],
+    client: TestClient, tokens: dict[str, str], hired_at_nine: str
 ) -> None:
-    opened = open_case()
-    clock.set("2025-07-01T09:00:00+09:00")
-    assert post_event(opened, "hired", hired_on="2024-04-01",
-                      employer={"name": "株式会社サンプル"}).status_code == 201  # fmt: skip
+    opened = hired_at_nine
     _sign_in(client, tokens["staff"])
     now = client.get(f"/web/cases/{opened}").text
     earlier = client.get(f"/web/cases/{opened}", params={"as_of": "2025-06-15T12:00"}).text
@@ -151,17 +159,10 @@ def test_reading_a_case_page_leaves_an_access_log_entry(
 
 
 def test_as_of_is_read_in_the_chosen_time_zone(
-    client: TestClient,
-    tokens: dict[str, str],
-    clock: Clock,
-    open_case: Callable[..., str],
-    post_event: Callable[..., httpx.Response],
+    client: TestClient, tokens: dict[str, str], hired_at_nine: str
 ) -> None:
     # Given a hire recorded at 09:00 in Japan (00:00 UTC)
-    opened = open_case()
-    clock.set("2025-07-01T09:00:00+09:00")
-    assert post_event(opened, "hired", hired_on="2024-04-01",
-                      employer={"name": "株式会社サンプル"}).status_code == 201  # fmt: skip
+    opened = hired_at_nine
     _sign_in(client, tokens["staff"])
     # When 08:30 is asked for in Japan time, then in UTC (17:30 in Japan)
     url = f"/web/cases/{opened}"
