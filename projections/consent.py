@@ -3,7 +3,8 @@
 A sharing is a contact that gave information out (to its ``party``, or to the
 counterpart when no party is named: "the employer" is then also the employer the person
 worked for that day, so a consent naming that employer allows it), a case meeting (each
-party but the person), or a shared support report (each recipient but the person). The
+party but the person), a shared support report (each recipient but the person), or the
+hand-over when support ends (END-1: to ``handed_over_to``, on ``ended_on``). The
 rules themselves are :func:`domain.duties.consent_defect` and
 :func:`domain.duties.closest_consent`; this module gathers the facts and attaches
 versions and sentences for auditors.
@@ -25,6 +26,7 @@ from domain.payloads import (
     ConsentWithdrawn,
     ContactRecorded,
     Hired,
+    SupportEnded,
     SupportReportShared,
 )
 from projections.explain import Explanation, explained
@@ -57,12 +59,28 @@ class _Sharing:
     def names(self) -> tuple[str, ...]:
         return (self.party, *self.aliases)
 
+    def told_ja(self) -> str:
+        """The first half of the auditor's sentence: when, in which event, what went to whom."""
+        day, version = self.fact.effective_on.isoformat(), self.fact.version
+        if self.fact.type == "support_ended":
+            return (
+                f"{day}の支援終了(引継ぎ・第{version}版)で「{self.party}」に"
+                "本人に関する情報を引き継ぎましたが、"
+            )
+        what = "、".join(self.information) or "支援レポート"
+        label = TYPE_LABEL_JA[self.fact.type]
+        return f"{day}の{label}(第{version}版)で「{self.party}」に{what}を提供しましたが、"
+
 
 def _sharings(facts: Sequence[Fact], person_names: frozenset[str]) -> list[_Sharing]:
-    """Contacts that gave information out, case meetings, and shared support reports.
+    """Contacts that gave information out, case meetings, shared reports and hand-overs.
 
     A report's information categories are not recorded, so only its recipients are
     checked against consents; the person themself ("本人" or their name) needs none.
+    A hand-over (END-1) is a sharing with the body named in ``handed_over_to`` on the
+    day support ended (CON-1 names "a hand-over"). It records no categories either, and
+    what a hand-over passes on (the course of support as a whole) fits no one category,
+    so, like a report, a written consent in force naming that body allows it.
     """
     out: list[_Sharing] = []
     for fact in facts:
@@ -80,6 +98,8 @@ def _sharings(facts: Sequence[Fact], person_names: frozenset[str]) -> list[_Shar
             parties, shared = list(p.parties), tuple(p.information_shared)
         elif isinstance(p, SupportReportShared):
             parties = list(p.shared_with)
+        elif isinstance(p, SupportEnded) and p.handed_over_to:
+            parties = [p.handed_over_to]
         for party in parties:
             if not duties.is_the_person(party, person_names):
                 out.append(_Sharing(fact, party, shared, aliases))
@@ -131,11 +151,7 @@ def consent_violations(
         refused = _not_allowed(terms, s)
         if refused is None:
             continue
-        what = "、".join(s.information) or "支援レポート"
-        text = (
-            f"{day.isoformat()}の{TYPE_LABEL_JA[s.fact.type]}(第{s.fact.version}版)で"
-            f"「{s.party}」に{what}を提供しましたが、"
-        )
+        text = s.told_ja()
         nearest = duties.closest_consent(terms, s.party, refused, day)
         defect = duties.consent_defect(nearest, s.party, refused, day) if nearest else None
         if nearest is None or defect is None:
@@ -151,7 +167,8 @@ def consent_violations(
 def _not_allowed(terms: Sequence[duties.ConsentTerms], s: _Sharing) -> tuple[str, ...] | None:
     """The kinds of information no consent allowed (all of them), or None when allowed.
 
-    A sharing without recorded kinds (a report) is allowed when a consent names the party.
+    A sharing without recorded kinds (a report, a hand-over) is allowed when a consent
+    names the party.
     """
     day = s.fact.effective_on
 

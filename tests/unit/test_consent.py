@@ -143,3 +143,94 @@ def test_retracting_the_sharing_removes_the_violation() -> None:
     b.retract(sharing)
 
     assert violations(b) == []
+
+
+CENTER = "なかの障害者就業・生活支援センター"
+
+
+def hand_over(b: CaseBuilder, on: str = "2025-03-31", to: str = CENTER) -> int:
+    return b.event("support_ended", ended_on=on, reason="person_request", handed_over_to=to)
+
+
+def test_hand_over_covered_by_a_written_consent_naming_the_body_is_no_violation() -> None:
+    b, _ = case_with_consent(consent_id="C-2", given_on="2025-03-01", parties=[CENTER])
+    hand_over(b)
+
+    assert violations(b, "2025-04-30") == []
+
+
+def test_hand_over_without_any_consent_naming_the_body_is_a_con_2_violation() -> None:
+    b, consent = case_with_consent()  # names the employer only
+    ended = hand_over(b)
+
+    found = violations(b, "2025-04-30")
+
+    assert [(v["version"], v["party"], v["rule"]) for v in found] == [(ended, CENTER, "CON-2")]
+    assert found[0]["events"] == [consent, ended]
+    assert "支援終了(引継ぎ" in found[0]["text_ja"] and CENTER in found[0]["text_ja"]
+
+
+def test_hand_over_with_no_consent_at_all_is_a_con_1_violation() -> None:
+    b = CaseBuilder(opened_on="2024-03-01")
+    b.hired("2024-04-01", employer=EMPLOYER)
+    ended = hand_over(b)
+
+    found = violations(b, "2025-04-30")
+
+    assert [(v["version"], v["party"], v["rule"]) for v in found] == [(ended, CENTER, "CON-1")]
+    assert found[0]["events"] == [ended]
+    assert found[0]["text_ja"] == (
+        f"2025-03-31の支援終了(引継ぎ・第{ended}版)で「{CENTER}」に本人に関する情報を"
+        "引き継ぎましたが、書面による同意の記録がありません"
+    )
+
+
+def test_hand_over_after_the_consent_was_withdrawn_is_a_con_2_violation() -> None:
+    b, consent = case_with_consent(consent_id="C-2", given_on="2025-03-01", parties=[CENTER])
+    withdrawal = b.event("consent_withdrawn", consent_id="C-2", withdrawn_on="2025-03-20")
+    ended = hand_over(b)
+
+    found = violations(b, "2025-04-30")
+
+    assert [(v["version"], v["rule"]) for v in found] == [(ended, "CON-2")]
+    assert found[0]["events"] == [consent, withdrawal, ended]
+    assert "撤回" in found[0]["text_ja"]
+
+
+def test_consent_given_after_the_hand_over_does_not_cure_it_under_con_3() -> None:
+    b = CaseBuilder(opened_on="2024-03-01")
+    b.hired("2024-04-01", employer=EMPLOYER)
+    ended = hand_over(b)
+    consent = b.consent("C-2", "2025-04-10", parties=[CENTER], information=[WORK])
+
+    found = violations(b, "2025-04-30")
+
+    assert [(v["version"], v["rule"]) for v in found] == [(ended, "CON-3")]
+    assert found[0]["events"] == [ended, consent]
+
+
+def test_hand_over_after_the_consent_expired_is_a_con_1_violation() -> None:
+    b, _ = case_with_consent(
+        consent_id="C-2", given_on="2024-10-01", parties=[CENTER], valid_until="2025-03-30"
+    )
+    ended = hand_over(b)
+
+    assert [(v["version"], v["rule"]) for v in violations(b, "2025-04-30")] == [(ended, "CON-1")]
+
+
+def test_hand_over_needs_only_a_consent_naming_the_body_whatever_kinds_it_names() -> None:
+    # A hand-over records no information kinds: a consent naming the body for any kind allows it.
+    b, _ = case_with_consent(
+        consent_id="C-2", given_on="2025-03-01", parties=[CENTER], information=[HEALTH]
+    )
+    hand_over(b)
+
+    assert violations(b, "2025-04-30") == []
+
+
+def test_support_ended_without_a_hand_over_shares_nothing() -> None:
+    b = CaseBuilder(opened_on="2024-03-01")
+    b.hired("2024-04-01", employer=EMPLOYER)
+    b.event("support_ended", ended_on="2025-03-31", reason="person_request")
+
+    assert violations(b, "2025-04-30") == []
