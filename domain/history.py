@@ -10,7 +10,7 @@ The aggregate's invariants and every projection read the case through this one f
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
@@ -38,7 +38,15 @@ def tokyo_date(instant: datetime) -> date:
 
 @dataclass(frozen=True, slots=True)
 class Recorded:
-    """One stored event of a case, as recorded; immutable."""
+    """One stored event of a case, as recorded; immutable.
+
+    ``typed`` is the typed form of the payload this record puts into the history (its own
+    payload; for a correction, its replacement; ``None`` for a retraction). The aggregate
+    reads each stored payload once and keeps it here (:meth:`with_typed`), so a fold over
+    the aggregate's records never validates a payload again; a record built any other way
+    (from JSON, by ``dataclasses.replace``) has none, and the fold validates its payload.
+    It is not compared, and ``replace`` never carries it over to a changed record.
+    """
 
     case_id: UUID
     version: int
@@ -48,6 +56,7 @@ class Recorded:
     recorded_by: str
     hash: str
     previous_hash: str
+    typed: Payload | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def effective_on(self) -> date:
@@ -75,6 +84,12 @@ class Recorded:
             "hash": self.hash,
             "previous_hash": self.previous_hash,
         }
+
+    def with_typed(self, typed: Payload | None) -> Recorded:
+        """The same record carrying ``typed`` (see the class docstring)."""
+        copy = replace(self)
+        object.__setattr__(copy, "typed", typed)
+        return copy
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Recorded:
@@ -112,7 +127,9 @@ class Fact:
     @property
     def original(self) -> Payload:
         """The payload as first recorded, before any correction."""
-        return parse_payload(self.type, self.recorded.payload, self.recorded.hash)
+        if self.recorded.typed is not None:
+            return self.recorded.typed
+        return parse_payload(self.type, self.recorded.payload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,35 +149,27 @@ class History:
         return found[0] if found else None
 
 
-#: Typed payloads of stored events, keyed by the chain hash of the event that holds the
-#: payload (the event itself, or the correction whose replacement it is). The hash covers
-#: the payload, so one key always means one content; re-validating every stored payload on
-#: every read was most of the read time (bench/README.md). A row altered directly in the
-#: database keeps its old hash: :func:`projections.audit.verify_chain` recomputes hashes
-#: from the raw payload and never reads this cache.
-_TYPED: dict[tuple[str, str], Payload] = {}
-_TYPED_LIMIT = 200_000
+def parse_payload(event_type: str, payload: Mapping[str, Any]) -> Payload:
+    """Re-read a stored (already validated) payload as its typed model."""
+    return PAYLOADS[event_type].model_validate(payload)
 
 
-def parse_payload(event_type: str, payload: Mapping[str, Any], key: str | None = None) -> Payload:
-    """Re-read a stored (already validated) payload as its typed model.
-
-    ``key`` is the hash of the event the payload was stored in; when given, the typed
-    payload is memoised under it.
-    """
-    if key is None:
-        return PAYLOADS[event_type].model_validate(payload)
-    cached = _TYPED.get((event_type, key))
-    if cached is None:
-        if len(_TYPED) >= _TYPED_LIMIT:
-            _TYPED.clear()
-        cached = _TYPED[(event_type, key)] = PAYLOADS[event_type].model_validate(payload)
-    return cached
+def fact_order(fact: Fact) -> tuple[date, int, int]:
+    """The order of facts in a history: effective day, same-day order, version."""
+    return (fact.effective_on, _SAME_DAY_ORDER.get(fact.type, 5), fact.version)
 
 
-def clear_payload_cache() -> None:
-    """Forget memoised typed payloads (benchmarks measure a cold read with it)."""
-    _TYPED.clear()
+def fact_of(rec: Recorded, corrections: tuple[Recorded, ...] = ()) -> Fact:
+    """The fact a recorded event states, with its corrections (recorded order) applied."""
+    if corrections:
+        latest = corrections[-1]
+        typed = latest.typed
+        if typed is None or not isinstance(typed, PAYLOADS[rec.type]):
+            typed = parse_payload(rec.type, latest.payload["replacement"])
+    else:
+        typed = rec.typed if rec.typed is not None else parse_payload(rec.type, rec.payload)
+    effective = getattr(typed, EFFECTIVE_DATE_FIELD[rec.type])
+    return Fact(rec.version, rec.type, typed, effective, rec, corrections)
 
 
 def known_at(records: Iterable[Recorded], as_of: datetime | None) -> list[Recorded]:
@@ -182,19 +191,12 @@ def read_history(records: Sequence[Recorded], as_of: datetime | None = None) -> 
             corrections.setdefault(int(rec.payload["target_version"]), []).append(rec)
         elif rec.type == "event_retracted":
             retracted[int(rec.payload["target_version"])] = rec
-    facts: list[Fact] = []
-    for rec in known:
-        if rec.type in AMENDMENT_TYPES or rec.version in retracted:
-            continue
-        applied = tuple(corrections.get(rec.version, ()))
-        if applied:
-            typed = parse_payload(rec.type, applied[-1].payload["replacement"], applied[-1].hash)
-        else:
-            typed = parse_payload(rec.type, rec.payload, rec.hash)
-        name = EFFECTIVE_DATE_FIELD[rec.type]
-        effective = getattr(typed, name)
-        facts.append(Fact(rec.version, rec.type, typed, effective, rec, applied))
-    facts.sort(key=lambda f: (f.effective_on, _SAME_DAY_ORDER.get(f.type, 5), f.version))
+    facts = [
+        fact_of(rec, tuple(corrections.get(rec.version, ())))
+        for rec in known
+        if rec.type not in AMENDMENT_TYPES and rec.version not in retracted
+    ]
+    facts.sort(key=fact_order)
     return History(as_of, tuple(known), tuple(facts), retracted)
 
 

@@ -8,20 +8,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import copy
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from domain.case import Case
-from domain.history import Recorded
+from domain import case as case_module
+from domain.case import Case, CaseRuleViolation
+from domain.history import Recorded, read_history
+from domain.invariants import consistency_problems
+from domain.payloads import InvalidPayload
 from projections.audit import audit_trail
 from projections.compliance import compliance
 from projections.entitlement import entitlement
 from projections.timeline import timeline
-from tests.strategies import case_histories, evaluation_days
+from tests.factories import CaseBuilder
+from tests.strategies import (
+    OPENED_ON,
+    START,
+    STEP_KINDS,
+    STEPS,
+    _day,
+    case_histories,
+    evaluation_days,
+    instants_within,
+)
 
 PROPERTY_SETTINGS = settings(
     max_examples=40,
@@ -107,3 +123,106 @@ def test_events_recorded_later_never_change_an_earlier_as_of_answer(
     # when the later events are appended, then no projection changes its answer as of then
     for name, project in PROJECTIONS.items():
         assert project(records, on, as_of) == project(earlier, on, as_of), name
+
+
+# -- the aggregate's incremental history (issue 10) ----------------------------------------
+
+
+def _full_fold_check(case: Case, ledger: Any, candidate: Recorded) -> None:
+    """The invariant check as it was before the ledger: fold the whole history twice."""
+    if candidate.type not in case_module._SEQUENCE_TYPES:
+        case_module._refuse_before_opening(ledger.opened_on(), candidate)
+        return
+    before = case.records
+    known = {(p.code, p.version) for p in consistency_problems(read_history(before))}
+    after = read_history([*before, candidate])
+    new = [p for p in consistency_problems(after) if (p.code, p.version) not in known]
+    if new:
+        raise CaseRuleViolation([case_module._problem_for(candidate, p) for p in new])
+
+
+def _restored_from_snapshot(case: Case) -> Case:
+    """The case as the library rebuilds it from a snapshot taken now (no ledger in it)."""
+    snapshot = Case.Snapshot.take(case)
+    assert "_derived_ledger" not in snapshot.state
+    restored = snapshot.mutate(None)
+    assert isinstance(restored, Case)
+    return restored
+
+
+@PROPERTY_SETTINGS
+@given(built=built_cases(), data=st.data())
+def test_the_incremental_history_reads_as_the_fold_of_its_stored_records(
+    built: tuple[list[Recorded], Case], data: st.DataObject
+) -> None:
+    # given a case recorded step by step, and the same records re-read from their JSON
+    records, case = built
+    from_json = [Recorded.from_json(r.as_json()) for r in records]
+    as_of = data.draw(st.none() | instants_within(records), label="as_of")
+    # then the history kept step by step equals the one fold over the plain records, and
+    # so does the history of a copy (the aggregate cache) and of a snapshot's restore
+    expected = read_history(from_json, as_of)
+    assert case.history(as_of) == expected
+    assert copy.deepcopy(case).history(as_of) == expected
+    assert _restored_from_snapshot(case).history(as_of) == expected
+    assert all(r.typed is not None or r.type == "event_retracted" for r in case.records)
+
+
+@PROPERTY_SETTINGS
+@given(records=case_histories(), on=evaluation_days, data=st.data())
+def test_appending_to_the_aggregate_never_changes_its_history_as_of_earlier(
+    records: list[Recorded], on: date, data: st.DataObject
+) -> None:
+    # given the aggregate with only the first k events, read as of an instant before the next
+    assume(len(records) >= 2)
+    k = data.draw(st.integers(1, len(records) - 1), label="k")
+    as_of = records[k].recorded_at - timedelta(seconds=1)
+    assume(as_of >= records[k - 1].recorded_at)
+    case = _case_of(records[:k])
+    before = case.history(as_of)
+    answers = entitlement(records[:k], on, as_of).as_json()
+    # when the later events are appended to that same aggregate
+    for rec in records[k:]:
+        case.record(rec.type, rec.payload, recorded_by=rec.recorded_by, recorded_at=rec.recorded_at)
+    # then its history and entitlement as of then are unchanged
+    assert case.history(as_of) == before
+    assert entitlement(case.records, on, as_of).as_json() == answers
+
+
+@PROPERTY_SETTINGS
+@given(records=case_histories(max_steps=10), data=st.data())
+def test_checking_only_the_facts_an_event_affects_refuses_exactly_what_a_full_fold_refuses(
+    records: list[Recorded], data: st.DataObject
+) -> None:
+    # given a history, and one more random step drawn once and replayed identically
+    drawn: list[Any] = []
+
+    def draw_first(strategy: st.SearchStrategy[Any]) -> Any:
+        drawn.append(data.draw(strategy))
+        return drawn[-1]
+
+    kind = data.draw(st.sampled_from(STEP_KINDS), label="kind")
+    outcomes = []
+    for check in (None, _full_fold_check):
+        builder = CaseBuilder(opened_on=OPENED_ON.isoformat(), now=START.isoformat())
+        builder.case = _case_of(records)
+        builder.now = records[-1].recorded_at + timedelta(days=3)
+        replay = iter(list(drawn))
+        draw = draw_first if check is None else (lambda _s, it=replay: next(it))
+        with _checked_by(check):
+            try:
+                STEPS[kind](draw, builder, _day(draw, builder))
+                outcomes.append(("accepted", builder.records[-1]))
+            except (CaseRuleViolation, InvalidPayload) as exc:
+                outcomes.append(("refused", [(p.field, p.message) for p in exc.problems]))
+    # then the check on the affected facts decides as the full fold does, with the same problems
+    assert outcomes[0] == outcomes[1]
+
+
+@contextmanager
+def _checked_by(check: Callable[..., None] | None) -> Iterator[None]:
+    if check is None:
+        yield
+        return
+    with patch.object(Case, "_check_history", check):
+        yield
