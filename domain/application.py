@@ -1,69 +1,69 @@
 """``CaseLog``: the application service over the ``eventsourcing`` library.
 
-Persistence, optimistic concurrency and snapshots are the library's own; this module
-adds an orjson transcoder (stored state is compact JSON that any tool can read), an
-injected clock, and use-case verbs that turn library errors into domain errors.
+Persistence, optimistic concurrency, snapshots and the aggregate cache are the
+library's own (adapted in :mod:`domain.persistence`); this module adds an injected clock
+and use-case verbs that turn library errors into domain errors.
 
-Configuration (``PERSISTENCE_MODULE``, ``SQLITE_DBNAME``, ``POSTGRES_*``, ``CIPHER_*``)
-is the library's: see :func:`persistence_env` for how a database URL maps onto it.
+Configuration (``PERSISTENCE_MODULE``, ``SQLITE_DBNAME``, ``POSTGRES_*``, ``CIPHER_*``,
+``AGGREGATE_CACHE_MAXSIZE``) is the library's: see :func:`persistence_env` for how a
+database URL maps onto it.
+
+Reads go through the library's aggregate cache (:attr:`CaseLog.env`): a case already
+read by this process is fast-forwarded by the events stored since (one query), and the
+copy a request gets shares the immutable records and typed facts of the cached case
+(``Case.__deepcopy__``). Another process's writes are read by that query, so the cache
+is safe with several server workers.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import unquote, urlsplit
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
 from uuid import UUID
 
-import orjson
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Transcoder
 
-from domain.access import CaseAccessLog
+from domain.access import CaseAccessLog, access_log_id
 from domain.case import Case
 from domain.chain import GENESIS
 from domain.history import Recorded, utc_now
+from domain.persistence import (
+    CaseMapper,
+    OrjsonTranscoder,
+    geometric_snapshot,
+    persistence_env,
+)
 
-_INSTANT_KEYS = ("timestamp", "_created_on", "_modified_on")
+__all__ = [
+    "UNREADABLE",
+    "CaseLog",
+    "CaseMapper",
+    "CaseNotFound",
+    "OrjsonTranscoder",
+    "VersionConflict",
+    "persistence_env",
+]
 
-
-class OrjsonTranscoder(Transcoder):
-    """Encodes event state with orjson (datetimes become ISO 8601 text with offset)."""
-
-    def encode(self, obj: Any) -> bytes:
-        return orjson.dumps(obj, option=orjson.OPT_UTC_Z | orjson.OPT_PASSTHROUGH_SUBCLASS)
-
-    def decode(self, data: bytes) -> Any:
-        return orjson.loads(data)
-
-
-class CaseMapper(Mapper[UUID]):
-    """The library's mapper, reviving the instants that JSON stores as text."""
-
-    def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        event = super().to_domain_event(stored_event)
-        state = event.__dict__
-        _revive_instants(state)
-        if isinstance(state.get("state"), dict):  # a snapshot's aggregate state
-            _revive_instants(state["state"])
-        return event
-
-
-def _revive_instants(state: dict[str, Any]) -> None:
-    for key in _INSTANT_KEYS:
-        value = state.get(key)
-        if isinstance(value, str):
-            state[key] = datetime.fromisoformat(value)
+#: A case is snapshotted at this version and then at every doubling (see
+#: :func:`domain.persistence.geometric_snapshot`); an access log (constant-size state)
+#: every 20 entries.
+CASE_FIRST_SNAPSHOT = 50
+_ACCESS_ATTEMPTS = 50
 
 
 class CaseLog(Application[UUID]):
     """Records and reads cases. ``clock`` is injected so tests are deterministic."""
 
     name = "teichaku"
-    snapshotting_intervals = {Case: 50, CaseAccessLog: 20}  # noqa: RUF012 (the library reads a class attribute)
+    snapshotting_intervals = {Case: CASE_FIRST_SNAPSHOT, CaseAccessLog: 20}  # noqa: RUF012 (the library reads a class attribute)
+    #: Keep up to 256 aggregates per process (a 400-event case is about 1 MB); override
+    #: with ``AGGREGATE_CACHE_MAXSIZE`` (0 = unbounded), or turn off with an empty value.
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "256"}
 
     def __init__(
         self, env: Mapping[str, str] | None = None, clock: Callable[[], datetime] = utc_now
@@ -108,12 +108,17 @@ class CaseLog(Application[UUID]):
         recorded_by: str,
         expected_version: int | None = None,
         companion: Callable[[Recorded], Aggregate] | None = None,
+        case: Case | None = None,
     ) -> Recorded:
         """Append one event to a case, only if it is still at ``expected_version`` when given.
 
         ``companion`` as in :meth:`open_case`: saved in the same transaction as the event.
+        ``case``: the case as the caller already loaded it (e.g. to check who may write),
+        so a write loads it once; a concurrent write in between is still refused by the
+        store's optimistic concurrency.
         """
-        case = self.get_case(case_id)
+        if case is None or case.id != case_id:
+            case = self.get_case(case_id)
         if expected_version is not None and case.version != expected_version:
             raise VersionConflict(case.version, expected_version)
         recorded = case.record(event_type, data, recorded_by=recorded_by, recorded_at=self.clock())
@@ -129,6 +134,39 @@ class CaseLog(Application[UUID]):
         if not isinstance(case, Case):
             raise CaseNotFound(case_id)
         return case
+
+    def access_entries(self, case_id: UUID) -> list[dict[str, Any]]:
+        """The case's read-access log, oldest first (at, endpoint, who, role, as_of, on)."""
+        events = self.events.get(access_log_id(case_id))
+        return [e.entry() for e in events if isinstance(e, CaseAccessLog.Accessed)]
+
+    def note_access(
+        self, case_id: UUID, *, reader: str, role: str, endpoint: str,
+        as_of: datetime | None, on: date | None,
+    ) -> None:  # fmt: skip
+        """Append one entry to the case's access log (retrying on a concurrent append).
+
+        Concurrent reads race on the log's version; the loser re-reads and appends
+        again, so every read is logged.
+        """
+        at = self.clock()  # read once: the instant of this read, whatever the retries
+        for attempt in range(_ACCESS_ATTEMPTS):
+            log = self._access_log(case_id) or CaseAccessLog.start(case_id, at)
+            log.note(endpoint=endpoint, principal_name=reader, role=role, as_of=as_of, on=on, at=at)
+            try:
+                self.save(log)
+                return
+            except IntegrityError:
+                # Another read appended first: back off a little, re-read, append again.
+                time.sleep(min(0.002 * (attempt + 1), 0.05))
+        raise RuntimeError("アクセス記録を保存できませんでした。もう一度お試しください")
+
+    def _access_log(self, case_id: UUID) -> CaseAccessLog | None:
+        try:
+            log: object = self.repository.get(access_log_id(case_id))
+        except AggregateNotFoundError:
+            return None
+        return log if isinstance(log, CaseAccessLog) else None
 
     def records(self, case_id: UUID) -> list[Recorded]:
         """Every recorded event of a case, in recorded order."""
@@ -181,6 +219,31 @@ class CaseLog(Application[UUID]):
                 return ids
             start = batch[-1].id + 1
 
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshot a case at geometric versions (linear storage), other aggregates as usual.
+
+        The case is snapshotted from the saved aggregate itself, not reloaded from the
+        store, and without its derived ledger (``Case.Snapshot``).
+        """
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            if not isinstance(aggregate, Case):
+                continue
+            version = event.originator_version
+            if not geometric_snapshot(version, CASE_FIRST_SNAPSHOT):
+                continue
+            if aggregate.version == version and self.snapshots is not None:
+                self.snapshots.put([Case.Snapshot.take(aggregate)])
+            else:  # several events saved at once: the snapshot's version is reloaded
+                self.take_snapshot(event.originator_id, version)
+        # The library's own rule (every N versions) for the other aggregates.
+        others = ProcessingEvent[UUID]()
+        others.events = processing_event.events
+        others.aggregates = {
+            k: a for k, a in processing_event.aggregates.items() if not isinstance(a, Case)
+        }
+        super()._take_snapshots(others)
+
     def _save(
         self, case: Case, expected: int | None = None, companions: tuple[Aggregate, ...] = ()
     ) -> None:
@@ -223,31 +286,6 @@ def _fill_unreadable_links(found: list[Recorded]) -> list[Recorded]:
             hash=after.previous_hash if after else "",
         )
     return out
-
-
-def persistence_env(url: str | None) -> dict[str, str]:
-    """Map a database URL (``sqlite:///path``, ``postgresql://…``) onto the library's env."""
-    if not url:
-        url = "sqlite:///var/teichaku.db"
-    parts = urlsplit(url)
-    if parts.scheme == "sqlite":
-        path = unquote(parts.path)
-        path = path[1:]  # "///rel.db" → "rel.db"; "////abs.db" → "/abs.db"
-        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
-    if parts.scheme in ("postgresql", "postgres"):
-        env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": parts.path.lstrip("/") or "postgres",
-            "POSTGRES_HOST": parts.hostname or "127.0.0.1",
-            "POSTGRES_PORT": str(parts.port or 5432),
-            "POSTGRES_USER": unquote(parts.username or "postgres"),
-            "POSTGRES_PASSWORD": unquote(parts.password or ""),
-        }
-        query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
-        if "schema" in query:
-            env["POSTGRES_SCHEMA"] = query["schema"]
-        return env
-    raise ValueError(f"unsupported database URL scheme: {parts.scheme!r}")
 
 
 class CaseNotFound(LookupError):
