@@ -16,11 +16,13 @@ from fastapi import FastAPI
 
 from api import errors, web
 from api.auth import TokenStore
+from api.routers import case_list as case_list_router
 from api.routers import cases as cases_router
 from api.routers import rules as rules_router
 from api.routers import trust as trust_router
 from api.settings import Settings
 from domain.application import CaseLog
+from projections.views import CaseViews, ViewFollower
 
 DESCRIPTION = """\
 就労定着支援のケース記録 API。出来事(就職・退職・支援記録・同意など)を追記のみで記録し、
@@ -46,9 +48,16 @@ def create_app(settings: Settings | None = None, *, cases: CaseLog | None = None
     owned = cases is None
     store = cases if cases is not None else open_cases(settings)
 
+    views = CaseViews(store)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        follower = ViewFollower(views) if settings.follow_views else None
+        if follower is not None:
+            follower.start()
         yield
+        if follower is not None:
+            follower.stop()
         if owned:
             store.close()
 
@@ -62,7 +71,9 @@ def create_app(settings: Settings | None = None, *, cases: CaseLog | None = None
     app.state.settings = settings
     app.state.cases = store
     app.state.tokens = TokenStore(store)
+    app.state.views = views
     errors.install(app)
+    app.include_router(case_list_router.router)
     app.include_router(cases_router.router)
     app.include_router(rules_router.router)
     app.include_router(trust_router.router)

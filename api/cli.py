@@ -9,6 +9,7 @@ where it helps; nothing personal is ever printed.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from api import cli_trust
+from api import cli_trust, cli_views
 from api.settings import DEFAULT_DATABASE, Settings
 
 ROLES = ("staff", "auditor", "admin")
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_demo)
 
     cli_trust.register(commands)  # verify, export (issue 4)
+    cli_views.register(commands)  # projections rebuild, status (issue 9)
     return parser
 
 
@@ -101,6 +103,7 @@ def _close(app: Any) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    os.environ["TEICHAKU_FOLLOW_VIEWS"] = "1"  # each server process keeps the views current
     app = open_app(args.database)
     url = app.state.settings.url
     _say(f"teichaku: http://{args.host}:{args.port}/ で待ち受けます (database: {_masked(url)})")
@@ -144,6 +147,7 @@ def _demo(args: argparse.Namespace) -> int:
                 _write_tokens(args.tokens_file, tokens_file_text(create_demo_tokens(cases)))
             return 0
         summary = load_demo(cases)
+        app.state.views.catch_up()  # the lists and the dashboard read the stored views
     finally:
         _close(app)
     _say(

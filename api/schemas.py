@@ -80,6 +80,16 @@ class CaseSummary(BaseModel):
 
 class CaseList(BaseModel):
     cases: list[CaseSummary]
+    next_cursor: str | None = Field(
+        default=None, description="続きがあるとき、次のページを得るために cursor に渡す値"
+    )
+
+
+class HealthPublic(BaseModel):
+    status: str
+    views: dict[str, int] = Field(
+        description="ビューの世代(generation)・反映済みの位置(position)・ログの先頭(head)・遅れ(behind)"
+    )
 
 
 class RulePublic(BaseModel):

@@ -27,6 +27,9 @@ class Settings:
 
     database_url: str | None = field(default_factory=lambda: _env("TEICHAKU_DATABASE"))
     cipher_key: str | None = field(default_factory=lambda: _env("TEICHAKU_CIPHER_KEY"))
+    #: Keep the stored views current in a background thread (``teichaku serve`` does).
+    #: Set by ``TEICHAKU_FOLLOW_VIEWS=1`` (every server process of ``teichaku serve``).
+    follow_views: bool = field(default_factory=lambda: _env("TEICHAKU_FOLLOW_VIEWS") == "1")
 
     @property
     def url(self) -> str:

@@ -35,6 +35,7 @@ from projections.compliance import compliance
 from projections.dispute import STATUS_LABEL_JA
 from projections.entitlement import entitlement
 from projections.timeline import timeline
+from projections.view_store import Cursor
 
 COOKIE = "teichaku_token"
 router = APIRouter(include_in_schema=False)
@@ -129,16 +130,28 @@ def logout() -> RedirectResponse:
 
 
 @router.get("/web/", response_class=HTMLResponse)
-def dashboard_page(request: Request, office_id: str | None = None) -> Response:
+def dashboard_page(
+    request: Request, office_id: str | None = None, cursor: str | None = None
+) -> Response:
     def render(principal: Principal) -> Response:
         cases: CaseLog = request.app.state.cases
         office = principal.office_id if principal.role == "staff" else (office_id or None)
         today = tokyo_date(cases.clock())
-        board = dashboard(cases, principal, office, today)
+        after = _page_cursor(cursor)
+        board = dashboard(cases, request.app.state.views, principal, office, today, after)
         return _page(request, "dashboard.html", principal=principal, rows=board.rows,
-                     offices=board.offices, today=today, office=office)  # fmt: skip
+                     offices=board.offices, today=today, office=office,
+                     next_cursor=board.next_cursor, behind=board.behind)  # fmt: skip
 
     return _guarded(request, render)
+
+
+def _page_cursor(token: str | None) -> Cursor | None:
+    """The dashboard's "next page" link; a mangled one starts again from the first page."""
+    try:
+        return Cursor.parse(token) if token else None
+    except ValueError:
+        return None
 
 
 @router.get("/web/cases/{case_id}", response_class=HTMLResponse)

@@ -1,9 +1,11 @@
 """The office dashboard's rows: what needs a staff member's attention, case by case.
 
-Computed in-process with the projections (never by HTTP to the app itself), each item
-with the rule behind it: this month's face-to-face contact (MON-1/MON-2), a decision
-ending within 30 days (PER-1/PER-4 ⚠), an overdue plan review (PLAN-2), consent
-problems (CON-1..3).
+Read from the stored case view (:mod:`projections.views`), never by folding every case
+in the store: the office filter is SQL, the rows are paged, and a row evaluated on an
+earlier day is folded again for today before it is shown (so the page says what the
+fold would say today). Each item carries the rule behind it: this month's face-to-face
+contact (MON-1/MON-2), a decision ending within 30 days (PER-1/PER-4 ⚠), an overdue plan
+review (PLAN-2), consent problems (CON-1..3). The page is one read, logged once.
 """
 
 from __future__ import annotations
@@ -11,65 +13,77 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
-from uuid import UUID
 
-from api.access_log import record_access
 from api.auth import Principal
-from api.deps import office_of
 from domain.application import CaseLog
-from domain.history import read_history
-from projections.compliance import compliance
-from projections.entitlement import entitlement
+from domain.listing_access import ListingRead
+from projections.case_view import CaseRow
+from projections.view_store import Cursor
+from projections.views import CaseViews
 
 #: PER-4 ⚠: the product warns this many days before a decision ends.
 RENEWAL_WARNING = timedelta(days=30)
 #: States in which the monthly duties (MON-1, PLAN-2) apply.
 SUPPORTING = ("in_support",)
+#: Rows on one page of the dashboard.
+PAGE = 200
 
 
 @dataclass
 class Dashboard:
     rows: list[dict[str, Any]] = field(default_factory=list)
     offices: list[str] = field(default_factory=list)
+    next_cursor: str | None = None
+    behind: int = 0
 
 
-def dashboard(cases: CaseLog, principal: Principal, wanted: str | None, today: date) -> Dashboard:
+def dashboard(
+    cases: CaseLog,
+    views: CaseViews,
+    principal: Principal,
+    wanted: str | None,
+    today: date,
+    after: Cursor | None = None,
+) -> Dashboard:
     """The rows of the office ``wanted`` (all offices when None), and every office seen."""
-    out = Dashboard()
-    offices: set[str] = set()
-    for case_id in cases.case_ids():
-        records = cases.records(case_id)
-        office = office_of(records)
-        if office is not None:
-            offices.add(office)
-        if wanted is not None and office != wanted:
-            continue
-        # The dashboard shows names and verdicts of the case: it is a read, and logged.
-        record_access(cases, case_id, principal, "web:dashboard", as_of=None, on=today)
-        out.rows.append(_row(case_id, office, records, today))
-    out.offices = sorted(offices)
-    return out
+    views.catch_up(max_events=5_000)
+    rows, following = views.page(wanted, after, PAGE)
+    rows = views.refresh(rows, today)
+    # The dashboard shows names and verdicts of the cases: it is a read, and logged once.
+    cases.save(
+        ListingRead.note(
+            endpoint="web:dashboard", principal_name=principal.name, role=principal.role,
+            on=today, case_ids=[r.case_id for r in rows], at=cases.clock(),
+        )
+    )  # fmt: skip
+    return Dashboard(
+        rows=[_row(r, today) for r in rows],
+        offices=views.store.offices(views.generation),
+        next_cursor=following.token() if following else None,
+        behind=views.lag().behind,
+    )
 
 
-def _row(case_id: UUID, office: str | None, records: list[Any], today: date) -> dict[str, Any]:
-    ent = entitlement(records, today)
+def _row(row: CaseRow, today: date) -> dict[str, Any]:
+    derived = row.derived
+    status = row.status_on(today)
     month = f"{today.year:04d}-{today.month:02d}"
-    comp = compliance(records, today, None, month, month).as_json()
-    opened = read_history(records).opened()
-    supporting = ent.status in SUPPORTING
-    this_month = comp["months"][0] if comp["months"] else None
-    renewal = ent.renewal_due_by.date if ent.renewal_due_by else None
+    this_month = next((m for m in row.months if m.month == month), None)
+    supporting = status in SUPPORTING
+    renewal_due = derived["renewal_due_by"]
+    renewal = date.fromisoformat(renewal_due["date"]) if renewal_due else None
+    plan = derived["plan"]
     return {
-        "case_id": case_id,
-        "office_id": office,
-        "person": getattr(getattr(opened, "payload", None), "person", None),
-        "status": ent.status,
+        "case_id": row.case_id,
+        "office_id": row.office_id,
+        "person": row.person,
+        "status": status,
         "supporting": supporting,
-        "face_to_face": this_month["face_to_face"] if this_month else None,
-        "no_face_to_face": supporting and this_month is not None and not this_month["face_to_face"],
+        "face_to_face": this_month.face_to_face if this_month else None,
+        "no_face_to_face": supporting and this_month is not None and not this_month.face_to_face,
         "renewal": renewal,
         "renewal_soon": renewal is not None and renewal - today <= RENEWAL_WARNING,
-        "plan_due": comp["plan"]["review_due_by"],
-        "plan_overdue": supporting and comp["plan"]["overdue"],
-        "consent_problems": len(comp["consent_violations"]),
+        "plan_due": plan["review_due_by"],
+        "plan_overdue": supporting and plan["overdue"],
+        "consent_problems": len(derived["consent_violations"]),
     }

@@ -15,15 +15,13 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Query, Response
 
 from api import idempotency
-from api.auth import Principal, ensure_can_read, ensure_can_write
+from api.auth import Principal, ensure_can_write
 from api.deps import (
     CasesDep,
     IdempotencyKeyDep,
     IfMatchDep,
     PrincipalDep,
     ReadableCase,
-    ReadWindow,
-    ReadWindowDep,
     StoredCase,
     office_of,
 )
@@ -31,8 +29,6 @@ from api.errors import invalid
 from api.schemas import (
     AuditPublic,
     CaseCreated,
-    CaseList,
-    CaseSummary,
     CompliancePublic,
     EntitlementPublic,
     EventRecorded,
@@ -42,10 +38,10 @@ from api.schemas import (
 )
 from domain.application import CaseLog
 from domain.calendar import add_months
-from domain.history import Recorded, known_at, read_history
+from domain.history import Recorded, known_at
 from projections.audit import audit_trail
 from projections.compliance import compliance
-from projections.entitlement import STATUSES, entitlement
+from projections.entitlement import entitlement
 from projections.timeline import timeline
 
 _PROBLEM = {"model": ProblemPublic, "content": {"application/problem+json": {}}}
@@ -113,22 +109,6 @@ def record_event(
     )  # fmt: skip
     _written(response, answer["version"], replayed)
     return answer
-
-
-@router.get("", response_model=CaseList, responses=_READ_ERRORS)
-def list_cases(
-    principal: PrincipalDep,
-    cases: CasesDep,
-    window: ReadWindowDep,
-    office_id: Annotated[str | None, Query(description="事業所番号で絞り込む")] = None,
-    status: Annotated[str | None, Query(description="受給状態で絞り込む")] = None,
-) -> CaseList:
-    """ケースの一覧を返します(職員は自事業所のみ)。氏名・受給者証番号は含みません。"""
-    office = _listed_office(principal, office_id)
-    if status is not None and status not in STATUSES:
-        raise invalid("status", "状態は " + " / ".join(STATUSES) + " のいずれかです")
-    found = (_summary(cases, case_id, window) for case_id in cases.case_ids())
-    return CaseList(cases=[s for s in found if s and _matches(s, office, status)])
 
 
 @router.get("/{case_id}/events", response_model=EventsPublic, responses=_READ_ERRORS)
@@ -204,35 +184,6 @@ def _written(response: Response, version: int, replayed: bool, location: str = "
         response.headers["Location"] = location
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
-
-
-def _listed_office(principal: Principal, office_id: str | None) -> str | None:
-    """Staff list their own office (asking for another is refused); others list any."""
-    if principal.role == "staff":
-        ensure_can_read(principal, office_id or principal.office_id)
-        return principal.office_id
-    return office_id
-
-
-def _summary(cases: CaseLog, case_id: UUID, window: ReadWindow) -> CaseSummary | None:
-    records = cases.records(case_id)
-    opened = read_history(records, window.as_of).opened()
-    if opened is None:  # not yet opened at as_of
-        return None
-    known = known_at(records, window.as_of)
-    return CaseSummary(
-        case_id=str(case_id),
-        office_id=getattr(opened.payload, "office_id", None),
-        opened_on=opened.effective_on,
-        status=entitlement(records, window.on, window.as_of).status,
-        version=known[-1].version,
-    )
-
-
-def _matches(summary: CaseSummary, office: str | None, status: str | None) -> bool:
-    return (office is None or summary.office_id == office) and (
-        status is None or summary.status == status
-    )
 
 
 def _check_months(first: str | None, last: str | None) -> None:
