@@ -47,7 +47,7 @@ def dashboard(
 ) -> Dashboard:
     """The rows of the office ``wanted`` (all offices when None), and every office seen."""
     views.catch_up(max_events=5_000)
-    rows, following = views.page(wanted, after, PAGE)
+    rows, following = views.page(wanted, after, PAGE, months=f"{today:%Y-%m}")
     rows = views.refresh(rows, today)
     # The dashboard shows names and verdicts of the cases: it is a read, and logged once.
     cases.save(

@@ -119,6 +119,9 @@ def _build(
         return 0
     if workers == 1:
         return _work(dict(env), gen, [str(i) for i in todo], throttle_ms, progress)
+    # The parent made every table: workers creating them again at the same instant race
+    # on PostgreSQL's catalogue ("CREATE TABLE IF NOT EXISTS" is not atomic there).
+    env = {**env, "CREATE_TABLE": "no"}
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     parts = [[str(i) for i in todo[k::workers]] for k in range(workers)]

@@ -209,9 +209,13 @@ class ViewStore(TrackingRecorder):
     # -- reading -----------------------------------------------------------------------
 
     def page(
-        self, gen: int, office: str | None, after: Cursor | None, limit: int
-    ) -> list[CaseRow]:
-        """Rows in opening order, of one office (or all), after ``after``."""
+        self, gen: int, office: str | None, after: Cursor | None, limit: int,
+        months: str | None = "*",
+    ) -> list[CaseRow]:  # fmt: skip
+        """Rows in opening order, of one office (or all), after ``after``.
+
+        ``months``: "*" every month of each row, "YYYY-MM" that month only, None none.
+        """
         where, params = [], []
         if office is not None:
             where.append("office_id = %s")
@@ -227,7 +231,7 @@ class ViewStore(TrackingRecorder):
         with self._tx(commit=False) as c:
             self._run(c, sql, params)
             found = c.fetchall()
-            return self._rows(c, gen, found)
+            return self._rows(c, gen, found, months)
 
     def rows(self, gen: int, case_ids: Sequence[UUID]) -> list[CaseRow]:
         if not case_ids:
@@ -259,17 +263,21 @@ class ViewStore(TrackingRecorder):
             self._run(c, f"SELECT COUNT(*) AS n FROM {self.case_table(gen)}")
             return int(c.fetchone()["n"])
 
-    def _rows(self, c: Any, gen: int, found: Sequence[Any]) -> list[CaseRow]:
+    def _rows(
+        self, c: Any, gen: int, found: Sequence[Any], only: str | None = "*"
+    ) -> list[CaseRow]:
         if not found:
             return []
+        months: dict[str, list[MonthRow]] = {}
         ids = [str(r["case_id"]) for r in found]
         marks = ", ".join(["%s"] * len(ids))
+        month_clause = "" if only in ("*", None) else " AND month = %s"
+        params = [*ids, *([only] if month_clause else [])]
         self._run(
-            c, f"SELECT * FROM {self.month_table(gen)} WHERE case_id IN ({marks}) ORDER BY month",
-            ids,
+            c, f"SELECT * FROM {self.month_table(gen)} WHERE case_id IN ({marks}){month_clause} "
+            "ORDER BY month", params,
         )  # fmt: skip
-        months: dict[str, list[MonthRow]] = {}
-        for m in c.fetchall():
+        for m in c.fetchall() if only is not None else ():
             months.setdefault(str(m["case_id"]), []).append(_month_row(m))
         return [self._row(r, tuple(months.get(str(r["case_id"]), ()))) for r in found]
 

@@ -7,8 +7,8 @@ How a view stays current (both backends alike, see README "Read models"):
   and writes the rows and the new position in one transaction. Lists and dashboards call
   it before they read, so a client that got ``201`` sees its write (read-your-writes),
   and ``teichaku serve`` runs it in a background thread so lists stay fresh between
-  reads. On PostgreSQL the same work is also offered as a library ``Projection``
-  (:class:`CaseViewsProjection`) for the library's ``ProjectionRunner``.
+  reads (README "Read models" says why this polling, not the library's
+  ``ProjectionRunner``, keeps them on both backends).
 - Two processes catching up at once compute the same rows; the view keeps the newer
   version of each row and the tracking insert of the slower one fails (the library
   refuses to move the position backwards), which rolls its transaction back. Nothing
@@ -29,11 +29,10 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking
-from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
 from domain.application import CaseLog, CaseNotFound
-from domain.case import EVENT_CLASSES, Case
+from domain.case import EVENT_CLASSES
 from domain.history import tokyo_date
 from projections.case_view import CaseRow, case_row
 from projections.view_store import (
@@ -46,7 +45,9 @@ from projections.view_store import (
 
 #: Topics of the case's own events (access logs and idempotency records are skipped).
 CASE_TOPICS = frozenset(get_topic(cls) for cls in EVENT_CLASSES.values())
+_TOPICS = sorted(CASE_TOPICS)
 BATCH = 500
+LAG_COUNT_LIMIT = 100_000
 _log = logging.getLogger("teichaku.views")
 
 
@@ -64,15 +65,17 @@ def open_view_store(cases: CaseLog) -> ViewStore:
 
 @dataclass(frozen=True, slots=True)
 class Lag:
-    """How far a view is behind the event log (notification ids)."""
+    """How far a view is behind the event log.
+
+    ``position``: the notification id the view has folded up to; ``head``: the newest
+    notification id of the log (access-log entries included); ``behind``: case events
+    after ``position`` not yet folded (counted up to :data:`LAG_COUNT_LIMIT`).
+    """
 
     generation: int
     position: int
     head: int
-
-    @property
-    def behind(self) -> int:
-        return max(0, self.head - self.position)
+    behind: int
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -125,8 +128,12 @@ class CaseViews:
 
     def lag(self) -> Lag:
         gen = self.generation
+        position = self.position(gen)
         head = self.cases.recorder.max_notification_id() or 0
-        return Lag(gen, self.position(gen), head)
+        pending = self.cases.recorder.select_notifications(
+            position + 1, LAG_COUNT_LIMIT, topics=sorted(CASE_TOPICS)
+        )
+        return Lag(gen, position, head, len(pending))
 
     def catch_up(self, gen: int | None = None, max_events: int | None = None) -> int:
         """Fold every case touched after the view's position; returns events read."""
@@ -137,10 +144,11 @@ class CaseViews:
         read = 0
         start = self.position(gen) + 1
         while max_events is None or read < max_events:
-            batch = self.cases.recorder.select_notifications(start, BATCH)
+            # Only the case's own events: access-log entries and listings change no view.
+            batch = self.cases.recorder.select_notifications(start, BATCH, topics=_TOPICS)
             if not batch:
                 return read
-            touched = {UUID(str(n.originator_id)) for n in batch if n.topic in CASE_TOPICS}
+            touched = {UUID(str(n.originator_id)) for n in batch}
             rows = self.fold(touched)
             try:
                 self.store.write(gen, rows, Tracking(self.tracking_name(gen), batch[-1].id))
@@ -163,7 +171,10 @@ class CaseViews:
         return rows
 
     def refresh(self, rows: list[CaseRow], on: dt.date) -> list[CaseRow]:
-        """Rows evaluated on an earlier day are folded again for ``on`` and stored."""
+        """Rows evaluated on an earlier day are folded again for ``on`` and stored.
+
+        A refreshed row comes back with all its months; the others keep what was read.
+        """
         stale = [r.case_id for r in rows if r.computed_on < on]
         if not stale:
             return rows
@@ -184,13 +195,16 @@ class CaseViews:
 
     def page(
         self, office: str | None, after: Cursor | None, limit: int,
-        keep: Callable[[CaseRow], bool] = lambda row: True,
+        keep: Callable[[CaseRow], bool] = lambda row: True, months: str | None = "*",
     ) -> tuple[list[CaseRow], Cursor | None]:  # fmt: skip
-        """Up to ``limit`` rows that ``keep`` accepts, and the cursor of the next page."""
+        """Up to ``limit`` rows that ``keep`` accepts, and the cursor of the next page.
+
+        ``months`` as in :meth:`ViewStore.page` (a list needs none, a dashboard one).
+        """
         gen = self.generation
         found: list[CaseRow] = []
         while len(found) < limit:
-            batch = self.store.page(gen, office, after, max(limit, 50))
+            batch = self.store.page(gen, office, after, max(limit, 50), months)
             for row in batch:
                 after = Cursor(utc_text(row.opened_at), str(row.case_id))
                 if keep(row):
@@ -226,23 +240,3 @@ class ViewFollower:
                 self.views.refresh_stale()
             except Exception as exc:  # keep following; the lists report their lag
                 _log.warning("views not caught up: %s", type(exc).__name__)
-
-
-class CaseViewsProjection(Projection[PostgresViewStore]):
-    """The same view work as a library ``Projection``, for ``ProjectionRunner`` (PostgreSQL).
-
-    ``process_event`` folds the case of each case event and writes its row with the
-    event's tracking in one transaction; other events only advance the position.
-    """
-
-    name = "teichaku_views"
-    cases: CaseLog | None = None
-
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        assert self.cases is not None, "set CaseViewsProjection.cases before running"
-        views = CaseViews(self.cases, self.view)
-        rows: list[CaseRow] = []
-        if isinstance(domain_event, Case.Event):
-            rows = views.fold([domain_event.originator_id])
-        gen = views.generation
-        self.view.write(gen, rows, Tracking(views.tracking_name(gen), tracking.notification_id))

@@ -74,8 +74,9 @@ def list_cases(
     else:
         views = fresh_views(request, response)
         rows, nxt = views.page(
-            office, after, limit, keep=lambda r: status is None or r.status_on(window.on) == status
-        )
+            office, after, limit, months=None,
+            keep=lambda r: status is None or r.status_on(window.on) == status,
+        )  # fmt: skip
         found, following = [_from_row(r, window) for r in rows], nxt
     _note_listing(cases, principal, "/cases", window, [s.case_id for s in found])
     return CaseList(cases=found, next_cursor=following.token() if following else None)
