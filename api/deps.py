@@ -1,8 +1,10 @@
 """Dependencies of the routers, as ``Annotated`` aliases: store, caller, read window, case.
 
-Reading a case always goes through :func:`readable_case`: it loads the case (404),
-checks the caller may read it (403) and then notes the read in the case's access log —
-the one call site of ``api.access_log.record_access`` for the JSON API.
+Reading a case always goes through :func:`readable_case`: it loads the case once (404),
+checks the caller may read it (403), notes the read in the case's access log — the one
+call site of ``api.access_log.record_access`` for the JSON API — and hands the router
+one :class:`~projections.reading.Reading` of the case for the request's window, which
+every projection the router shows shares.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.auth import NotAuthenticated, Principal, TokenStore, ensure_can_read
 from api.errors import invalid
 from domain.application import CaseLog
-from domain.history import Recorded, read_history, tokyo_date
+from domain.case import Case
+from domain.history import History, Recorded, read_history, tokyo_date
+from projections.reading import Reading, read_case, read_records
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -102,19 +106,30 @@ ReadWindowDep = Annotated[ReadWindow, Depends(read_window)]
 
 def office_of(records: list[Recorded]) -> str | None:
     """The case's office as known now (a corrected office id counts)."""
-    opened = read_history(records).opened()
+    return _office(read_history(records))
+
+
+def case_office(case: Case) -> str | None:
+    """The office of a loaded case as known now (its history is the aggregate's own)."""
+    return _office(case.history())
+
+
+def _office(history: History) -> str | None:
+    opened = history.opened()
     office = getattr(opened.payload, "office_id", None) if opened else None
     return str(office) if office is not None else None
 
 
 @dataclass(frozen=True, slots=True)
 class CaseRead:
-    """A case the caller may read: its records and the window the read asks for."""
+    """A case the caller may read: its records, the window the read asks for, and the one
+    reading of the case in that window that the request's projections share."""
 
     case_id: UUID
     records: list[Recorded]
     window: ReadWindow
     principal: Principal
+    reading: Reading
 
 
 def readable_case(
@@ -124,8 +139,12 @@ def readable_case(
     window: ReadWindowDep,
     case_id: UUID,
 ) -> CaseRead:
-    """The case's records (latest snapshot + later events), once the caller may read it."""
-    return _authorized_read(request, principal, cases, window, case_id, cases.records(case_id))
+    """The case (loaded once: cached, or latest snapshot + later events), once the caller
+    may read it."""
+    case = cases.get_case(case_id)
+    ensure_can_read(principal, case_office(case))
+    reading = read_case(case, window.on, window.as_of)
+    return _authorized_read(request, principal, cases, window, case_id, case.records, reading)
 
 
 def stored_case(
@@ -138,7 +157,9 @@ def stored_case(
     """The case's rows exactly as stored, never through a snapshot (for chain checks and
     exports: a deleted or altered row must show, not break the load)."""
     records = cases.stored_records(case_id)
-    return _authorized_read(request, principal, cases, window, case_id, records)
+    ensure_can_read(principal, office_of(records))
+    reading = read_records(records, window.on, window.as_of)
+    return _authorized_read(request, principal, cases, window, case_id, records, reading)
 
 
 def _authorized_read(
@@ -148,12 +169,13 @@ def _authorized_read(
     window: ReadWindow,
     case_id: UUID,
     records: list[Recorded],
+    reading: Reading,
 ) -> CaseRead:
-    ensure_can_read(principal, office_of(records))
+    """Note the read (the caller's right to read was checked just before)."""
     route = request.scope.get("route")
     endpoint = getattr(route, "path", request.url.path)
     _note_access(cases, case_id, principal, endpoint, window)
-    return CaseRead(case_id, records, window, principal)
+    return CaseRead(case_id, records, window, principal, reading)
 
 
 def _note_access(

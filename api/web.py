@@ -22,18 +22,19 @@ from fastapi.templating import Jinja2Templates
 
 from api.access_log import record_access
 from api.auth import Forbidden, Principal, ensure_can_read, ensure_can_write
-from api.deps import office_of
+from api.deps import case_office
 from api.web_chart import build_chart
 from api.web_dashboard import dashboard
 from api.web_forms import changed_fields, form_fields, parse_form
 from domain.application import CaseLog, CaseNotFound
-from domain.case import CaseRuleViolation
-from domain.history import read_history, tokyo_date
+from domain.case import Case, CaseRuleViolation
+from domain.history import tokyo_date
 from domain.payloads import PAYLOADS, TYPE_LABEL_JA, FieldProblem, InvalidPayload
 from domain.rulebook import RULES
 from projections.compliance import compliance
 from projections.dispute import STATUS_LABEL_JA
 from projections.entitlement import entitlement
+from projections.reading import read_case
 from projections.timeline import timeline
 from projections.view_store import Cursor
 
@@ -156,7 +157,11 @@ def _page_cursor(token: str | None) -> Cursor | None:
 
 @router.get("/web/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: UUID, type: str = "contact_recorded") -> Response:
-    return _guarded(request, lambda p: _case_view(request, p, case_id, type, None, {}))
+    def render(principal: Principal) -> Response:
+        cases: CaseLog = request.app.state.cases
+        return _case_view(request, principal, cases.get_case(case_id), type, None, {})
+
+    return _guarded(request, render)
 
 
 @router.post("/web/cases/{case_id}/events")
@@ -166,45 +171,49 @@ async def record_event(request: Request, case_id: UUID) -> Response:
     def write(principal: Principal) -> Response:
         cases: CaseLog = request.app.state.cases
         event_type = form.get("type", "")
-        records = cases.records(case_id)
-        ensure_can_write(principal, office_of(records), event_type)
+        case = cases.get_case(case_id)  # loaded once: checked, recorded on, or shown again
+        ensure_can_write(principal, case_office(case), event_type)
         if not hmac.compare_digest(form.get("csrf", ""), _csrf(request)):
             raise Forbidden("フォームの有効期限が切れました。ページを開き直してください")
         if event_type not in WRITABLE_TYPES:
             problems = [FieldProblem(field="type", message="記録の種類を選んでください")]
-            return _case_view(request, principal, case_id, "contact_recorded", problems, form)
+            return _case_view(request, principal, case, "contact_recorded", problems, form)
         payload, problems = parse_form(event_type, form)
         if not problems:
             try:
-                recorded = cases.record(case_id, event_type, payload, recorded_by=principal.name)
+                recorded = cases.record(
+                    case_id, event_type, payload, recorded_by=principal.name, case=case
+                )
                 # The fragment lands on the notice (the form's own #record-h would be inherited).
                 to = f"/web/cases/{case_id}?recorded={recorded.version}#recorded"
                 return RedirectResponse(to, status_code=303)
             except (InvalidPayload, CaseRuleViolation) as exc:
-                problems = exc.problems
-        return _case_view(request, principal, case_id, event_type, problems, form)
+                problems = exc.problems  # refused before anything was applied to ``case``
+        return _case_view(request, principal, case, event_type, problems, form)
 
     return _guarded(request, write)
 
 
 def _case_view(
-    request: Request, principal: Principal, case_id: UUID, event_type: str,
+    request: Request, principal: Principal, case: Case, event_type: str,
     problems: list[FieldProblem] | None, form: dict[str, str],
 ) -> HTMLResponse:  # fmt: skip
+    """The case page: one reading of the case, shared by every panel of the page."""
     cases: CaseLog = request.app.state.cases
-    records = cases.records(case_id)
-    ensure_can_read(principal, office_of(records))
+    case_id = case.id
+    ensure_can_read(principal, case_office(case))
     as_of, on, zone, window_problem = _window(request, cases)
     record_access(cases, case_id, principal, "web:case", as_of=as_of, on=on)
-    history = read_history(records, as_of)
-    ent = entitlement(records, on, as_of).as_json()
+    reading = read_case(case, on, as_of)
+    history = reading.history
+    ent = entitlement(reading).as_json()
     event_type = event_type if event_type in WRITABLE_TYPES else "contact_recorded"
     errors, unplaced = _place(problems or [], [f.name for f in form_fields(event_type)])
     return _page(
         request, "case.html", 422 if problems else 200,
         principal=principal, case_id=case_id, on=on, as_of=as_of, opened=history.opened(),
-        entitlement=ent, compliance=compliance(records, on, as_of).as_json(),
-        timeline=list(reversed(timeline(records, on, as_of).as_json()["entries"])),
+        entitlement=ent, compliance=compliance(reading).as_json(),
+        timeline=list(reversed(timeline(reading).as_json()["entries"])),
         chart=build_chart(history, ent, on), event_type=event_type, tz=zone, zones=TIMEZONES,
         as_of_local=as_of.astimezone(ZoneInfo(zone)) if as_of else None,
         types=WRITABLE_TYPES, forms={t: form_fields(t) for t in WRITABLE_TYPES}, form=form,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -20,9 +20,10 @@ from uuid import UUID
 import orjson
 
 from domain.history import Recorded
-from projections.audit import recomputed_hash, verify_chain
+from projections.audit import verify_chain
 from projections.compliance import compliance
 from projections.entitlement import entitlement
+from projections.reading import Reading, read
 from projections.timeline import timeline
 
 FORMAT = "teichaku-case-bundle/1"
@@ -39,12 +40,16 @@ def sha256_of(value: Any) -> str:
     return hashlib.sha256(canonical(value)).hexdigest()
 
 
-def derive_projections(records: Sequence[Recorded], on: date) -> dict[str, Any]:
-    """The projections a bundle carries: everything recorded, evaluated on ``on``."""
+def derive_projections(records: Sequence[Recorded] | Reading, on: date) -> dict[str, Any]:
+    """The projections a bundle carries: everything recorded, evaluated on ``on``
+    (one reading: the entitlement is computed once for all three)."""
+    reading = read(records, on)
+    if reading.as_of is not None:
+        reading = reading.at(None)
     return {
-        "entitlement": entitlement(records, on).as_json(),
-        "compliance": compliance(records, on).as_json(),
-        "timeline": timeline(records, on).as_json(),
+        "entitlement": entitlement(reading).as_json(),
+        "compliance": compliance(reading).as_json(),
+        "timeline": timeline(reading).as_json(),
     }
 
 
@@ -192,10 +197,9 @@ def _chain_problems(data: Mapping[str, Any], records: list[Recorded]) -> list[di
 def _projection_problems(data: Mapping[str, Any], records: list[Recorded]) -> list[dict[str, Any]]:
     try:
         on = date.fromisoformat(str(data.get("on")))
-        # Keyed by each record's recomputed hash: the typed-payload memo of
-        # domain.history must not answer for an altered record with its old content.
-        fresh = [replace(r, hash=recomputed_hash(r)) for r in records]
-        derived = orjson.loads(canonical(derive_projections(fresh, on)))
+        # Records read from the bundle carry no typed payloads: every payload is read
+        # from the bundle's own bytes, so an altered one is derived as altered.
+        derived = orjson.loads(canonical(derive_projections(records, on)))
     except Exception:  # a bundle whose events no longer read as a case: say so, don't crash
         text = "記録から受給状態などを再計算できません(記録が書き換えられています)"
         return [_problem("projections", "not_derivable", text)]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from domain import duties
 from domain.calendar import day_after, month_end, months_in
-from domain.history import Fact, Recorded, read_history
+from domain.history import Fact, Recorded
 from domain.payloads import (
     CaseOpened,
     ContactRecorded,
@@ -34,8 +34,9 @@ from projections.consent import consent_violations
 from projections.coverage import coverage_reasons, gaps_on
 from projections.entitlement import Entitlement, entitlement
 from projections.explain import Explanation, explained
+from projections.reading import Reading, read
 
-__all__ = ["Compliance", "MonthCompliance", "PlanStatus", "compliance"]
+__all__ = ["Compliance", "MonthCompliance", "PlanStatus", "compliance", "plan_status"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +53,8 @@ class _Case:
 
 
 def compliance(
-    records: Sequence[Recorded],
-    on: dt.date,
+    records: Sequence[Recorded] | Reading,
+    on: dt.date | None = None,
     as_of: dt.datetime | None = None,
     from_month: str | None = None,
     to_month: str | None = None,
@@ -62,17 +63,36 @@ def compliance(
 
     By default the months run from the month support could first start (the contract's
     support start, else the first decision, else the eligible-from day) to the month of
-    ``on``, and never past the month the entitlement ends.
+    ``on``, and never past the month the entitlement ends. ``records`` may be a
+    :class:`~projections.reading.Reading`: its entitlement is reused, not computed again.
     """
-    history = read_history(records, as_of)
-    opened = history.opened()
-    names = (
-        {opened.payload.person.name} if opened and isinstance(opened.payload, CaseOpened) else set()
-    )
-    facts = tuple(f for f in history.facts if f.effective_on <= on)
-    case = _Case(on, facts, entitlement(records, on, as_of), frozenset(names))
+    reading = read(records, on, as_of)
+    key = ("compliance", from_month, to_month)
+    return reading.memo(key, lambda: _compliance(reading, from_month, to_month))
+
+
+def plan_status(reading: Reading) -> PlanStatus:
+    """PLAN-1/PLAN-2 of a reading (the plan part of :func:`compliance`, for any months)."""
+    return reading.memo("plan", lambda: _plan(_gathered(reading)))
+
+
+def _compliance(reading: Reading, from_month: str | None, to_month: str | None) -> Compliance:
+    case = _gathered(reading)
     months = tuple(_month(case, m) for m in _month_range(case, from_month, to_month))
-    return Compliance(on, months, _plan(case), consent_violations(facts, case.person_names))
+    violations = consent_violations(case.facts, case.person_names)
+    return Compliance(case.on, months, plan_status(reading), violations)
+
+
+def _gathered(reading: Reading) -> _Case:
+    def gather() -> _Case:
+        opened = reading.history.opened()
+        names = {opened.payload.person.name} if opened and isinstance(
+            opened.payload, CaseOpened
+        ) else set()  # fmt: skip
+        facts = tuple(f for f in reading.history.facts if f.effective_on <= reading.on)
+        return _Case(reading.on, facts, entitlement(reading), frozenset(names))
+
+    return reading.memo("compliance_facts", gather)
 
 
 # -- Months ----------------------------------------------------------------------------

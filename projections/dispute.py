@@ -19,6 +19,7 @@ from domain.history import Recorded
 from domain.payloads import AMENDMENT_TYPES, TYPE_LABEL_JA
 from projections.compliance import Compliance, compliance
 from projections.entitlement import Derived, Entitlement, entitlement
+from projections.reading import Reading, read
 
 #: The derived dates of the entitlement, with their Japanese names.
 DATE_FIELDS_JA = {
@@ -134,13 +135,26 @@ class Dispute:
         }
 
 
-def dispute(records: Sequence[Recorded], on: dt.date, as_of: dt.datetime) -> Dispute:
-    """The dispute report of a case for the day ``on``, as shown at ``as_of`` versus now."""
+def dispute(
+    records: Sequence[Recorded] | Reading,
+    on: dt.date | None = None,
+    as_of: dt.datetime | None = None,
+) -> Dispute:
+    """The dispute report of a case for the day ``on``, as shown at ``as_of`` versus now.
+
+    ``records`` may be the request's :class:`~projections.reading.Reading` (as of the
+    disputed instant): the two readings, then and now, are each folded once.
+    """
+    then = read(records, on, as_of)
+    if then.as_of is None:
+        raise ValueError("a dispute compares what was known at an instant (as_of) with now")
+    now = then.at(None)
+    on, as_of = then.on, then.as_of
     month = on.strftime("%Y-%m")
-    then_ent, now_ent = entitlement(records, on, as_of), entitlement(records, on)
-    then_comp = compliance(records, on, as_of, from_month=month, to_month=month)
-    now_comp = compliance(records, on, None, from_month=month, to_month=month)
-    since = tuple(r for r in records if r.recorded_at > as_of)
+    then_ent, now_ent = entitlement(then), entitlement(now)
+    then_comp = compliance(then, from_month=month, to_month=month)
+    now_comp = compliance(now, from_month=month, to_month=month)
+    since = tuple(r for r in now.records if r.recorded_at > as_of)
     pairs = _entitlement_pairs(then_ent, now_ent) + _compliance_pairs(then_comp, now_comp)
     differences = tuple(
         Difference(section, name, _label(name), a, b, _explaining(since, events))

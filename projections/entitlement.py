@@ -12,10 +12,10 @@ import datetime as dt
 from collections.abc import Sequence
 
 from domain import rules
-from domain.history import Fact, Recorded, read_history
+from domain.history import Fact, Recorded
 from domain.payloads import CaseOpened, ContractSigned, DecisionGranted, Hired, Resigned
 from domain.rulebook import RULES
-from projections.entitlement_ends import Reading, job_change_deadline, support_end
+from projections.entitlement_ends import Gathered, job_change_deadline, support_end
 from projections.entitlement_model import (
     STATUSES,
     DecisionView,
@@ -24,6 +24,7 @@ from projections.entitlement_model import (
     covering,
 )
 from projections.explain import Explanation, explained
+from projections.reading import Reading, read
 
 __all__ = ["STATUSES", "DecisionView", "Derived", "Entitlement", "entitlement"]
 
@@ -31,15 +32,25 @@ _RULE_ORDER = {rule_id: i for i, rule_id in enumerate(RULES)}
 
 
 def entitlement(
-    records: Sequence[Recorded], on: dt.date, as_of: dt.datetime | None = None
+    records: Sequence[Recorded] | Reading,
+    on: dt.date | None = None,
+    as_of: dt.datetime | None = None,
 ) -> Entitlement:
-    """The entitlement of a case on ``on``, reading its events as known at ``as_of``."""
-    history = read_history(records, as_of)
+    """The entitlement of a case on ``on``, reading its events as known at ``as_of``.
+
+    ``records`` may be a :class:`~projections.reading.Reading` (then ``on`` and ``as_of``
+    are its own): the entitlement is computed once per reading.
+    """
+    reading = read(records, on, as_of)
+    return reading.memo("entitlement", lambda: _entitlement(reading))
+
+
+def _entitlement(reading: Reading) -> Entitlement:
+    history, on = reading.history, reading.on
     facts = [f for f in history.facts if f.effective_on <= on]
     stints = _stints(facts)
     clock = rules.employment_clock([_stint(h, r) for h, r in stints], on)
-    reading = Reading(on, facts, history.opened(), stints, clock)
-    return _assemble(reading)
+    return _assemble(Gathered(on, facts, history.opened(), stints, clock))
 
 
 def _stints(facts: list[Fact]) -> list[tuple[Fact, Fact | None]]:
@@ -61,7 +72,7 @@ def _stint(hire: Fact, resignation: Fact | None) -> rules.Stint:
     return rules.Stint(hire.payload.hired_on, resignation.payload.resigned_on)
 
 
-def _assemble(r: Reading) -> Entitlement:
+def _assemble(r: Gathered) -> Entitlement:
     base = _base_date(r)
     pending = _pending_base(r) if base is None else None
     eligible = last = None
@@ -85,7 +96,7 @@ def _assemble(r: Reading) -> Entitlement:
     )  # fmt: skip
 
 
-def _base_date(r: Reading) -> Derived | None:
+def _base_date(r: Gathered) -> Derived | None:
     if not r.stints:
         return None
     hire = r.stints[0][0]
@@ -115,7 +126,7 @@ def _base_date(r: Reading) -> Derived | None:
     return Derived(hired_on, explained("ELIG-2", text, hire.sources))
 
 
-def _pending_base(r: Reading) -> Explanation | None:
+def _pending_base(r: Gathered) -> Explanation | None:
     """ELIG-2: a hire is known but the temporary use it awaits has no recorded end yet."""
     if not r.stints or r.opened is None or not isinstance(r.opened.payload, CaseOpened):
         return None
@@ -134,7 +145,7 @@ def _iso(day: dt.date | None) -> str:
     return day.isoformat() if day is not None else "不明"
 
 
-def _eligible_from(r: Reading, base: Derived) -> Derived:
+def _eligible_from(r: Gathered, base: Derived) -> Derived:
     start = rules.eligible_from(base.date)
     wait_end = rules.waiting_period_end(base.date)
     origin = "就職日" if base.date == r.stints[0][0].effective_on else "起算日"
@@ -145,7 +156,7 @@ def _eligible_from(r: Reading, base: Derived) -> Derived:
     return Derived(start, explained("ELIG-3", text, base.explanation.events))
 
 
-def _last_day(r: Reading, base: Derived) -> Derived:
+def _last_day(r: Gathered, base: Derived) -> Derived:
     last = rules.last_eligible_day(base.date)
     text = (
         f"起算日{base.date.isoformat()}から3年6か月の満了日{last.isoformat()}が"
@@ -168,7 +179,7 @@ def _decision(fact: Fact, eligible: Derived | None, last: Derived | None) -> Dec
     )
 
 
-def _contract(r: Reading, eligible: Derived | None, *, latest: bool) -> Derived | None:
+def _contract(r: Gathered, eligible: Derived | None, *, latest: bool) -> Derived | None:
     """PER-1/PER-2: the latest contract's support start, or the first support start of all.
 
     A later contract (e.g. after a job change) does not undo support under an earlier one:
@@ -192,7 +203,7 @@ def _support_from(fact: Fact) -> dt.date:
 
 
 def _status(
-    r: Reading,
+    r: Gathered,
     eligible: Derived | None,
     end: Derived | None,
     decisions: tuple[DecisionView, ...],
@@ -223,7 +234,7 @@ def _status(
 
 
 def _renewal(
-    r: Reading, decisions: tuple[DecisionView, ...], last: Derived | None, status: str
+    r: Gathered, decisions: tuple[DecisionView, ...], last: Derived | None, status: str
 ) -> tuple[Derived | None, bool]:
     """PER-1/PER-4: the current decision's end, while no later decision follows it."""
     current = covering(decisions, r.on)

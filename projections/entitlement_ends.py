@@ -18,7 +18,7 @@ from projections.explain import Explanation, explained
 
 
 @dataclass
-class Reading:
+class Gathered:
     """The facts the entitlement rules apply to, gathered once."""
 
     on: dt.date
@@ -33,7 +33,7 @@ class Reading:
 
 
 def support_end(
-    r: Reading, eligible: Derived | None, last: Derived | None, contract: Derived | None
+    r: Gathered, eligible: Derived | None, last: Derived | None, contract: Derived | None
 ) -> Derived | None:
     """The last billable day: ELIG-4/PER-2, or earlier by JOB-1/JOB-3/JOB-4 or a recorded end."""
     if eligible is None or last is None:
@@ -57,7 +57,7 @@ def _elig_end(last: Derived, late_contract: Derived | None) -> Derived:
     return Derived(last.date, explained("ELIG-4", text, last.explanation.events))
 
 
-def _job_end(r: Reading) -> list[Derived]:
+def _job_end(r: Gathered) -> list[Derived]:
     clock = r.clock
     if clock.ended_on is None or clock.end_rule is None:
         return []
@@ -85,7 +85,7 @@ def _job_end(r: Reading) -> list[Derived]:
     return [Derived(clock.ended_on, explained(clock.end_rule, text, *sources))]
 
 
-def _recorded_end(r: Reading) -> list[Derived]:
+def _recorded_end(r: Gathered) -> list[Derived]:
     """END-1: a recorded end; JOB-1 when it was recorded while the person was between jobs.
 
     Support that ends after leaving and before any new hire can no longer be continued by
@@ -113,7 +113,7 @@ def _recorded_end(r: Reading) -> list[Derived]:
     return ends
 
 
-def _between_jobs_on(r: Reading, day: dt.date) -> Fact | None:
+def _between_jobs_on(r: Gathered, day: dt.date) -> Fact | None:
     """The resignation the person had left by ``day`` with no new hire yet, if any."""
     current = [(hire, left) for hire, left in r.stints if hire.effective_on <= day]
     if not current:
@@ -122,7 +122,7 @@ def _between_jobs_on(r: Reading, day: dt.date) -> Fact | None:
     return left if left is not None and left.effective_on < day else None
 
 
-def job_change_deadline(r: Reading, end: Derived | None) -> Derived | None:
+def job_change_deadline(r: Gathered, end: Derived | None) -> Derived | None:
     """JOB-2/JOB-3: the deadline that is open, or that was met by a kept job change.
 
     An open deadline is shown only while the entitlement lasts: once it has ended or

@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from domain.calendar import months_in
-from domain.history import Fact, Recorded, read_history
+from domain.history import Fact, Recorded
 from domain.payloads import EFFECTIVE_DATE_FIELD, TYPE_LABEL_JA
-from projections.compliance import compliance
+from projections.compliance import plan_status
 from projections.entitlement import Derived, entitlement
 from projections.explain import Explanation, explained
+from projections.reading import Reading, read
 
 _MILESTONE_LABEL_JA = {
     "eligible_from": "対象となる最初の日(就職後6か月経過の翌日)",
@@ -98,14 +98,25 @@ class Timeline:
         return {"entries": [dict(e) for e in self.entries]}
 
 
-def timeline(records: Sequence[Recorded], on: date, as_of: datetime | None = None) -> Timeline:
-    """The timeline of a case as known at ``as_of``, with milestones evaluated on ``on``."""
-    history = read_history(records, as_of)
+def timeline(
+    records: Sequence[Recorded] | Reading, on: date | None = None, as_of: datetime | None = None
+) -> Timeline:
+    """The timeline of a case as known at ``as_of``, with milestones evaluated on ``on``.
+
+    ``records`` may be a :class:`~projections.reading.Reading`: its entitlement and plan
+    are reused.
+    """
+    reading = read(records, on, as_of)
+    return reading.memo("timeline", lambda: _timeline(reading))
+
+
+def _timeline(reading: Reading) -> Timeline:
+    history = reading.history
     after_leaving = _versions_after_leaving(history.facts)
     entries = [_fact_entry(f, f.version in after_leaving) for f in history.facts]
     entries += [_retracted_entry(rec, history.recorded) for rec in history.retracted.values()]
     entries += [_amendment_entry(rec, history.recorded) for rec in history.recorded if _amends(rec)]
-    entries += _milestones(records, on, as_of)
+    entries += _milestones(reading)
     entries.sort(key=_order)
     return Timeline(tuple(entries))
 
@@ -223,10 +234,8 @@ def _derived(name: str, derived: Derived | None) -> list[dict[str, Any]]:
     return [_milestone(name, derived.date, derived.explanation)]
 
 
-def _milestones(
-    records: Sequence[Recorded], on: date, as_of: datetime | None
-) -> list[dict[str, Any]]:
-    ent = entitlement(records, on, as_of)
+def _milestones(reading: Reading) -> list[dict[str, Any]]:
+    ent = entitlement(reading)
     out = _derived("eligible_from", ent.eligible_from)
     out += _derived("last_eligible_day", ent.last_eligible_day)
     last = ent.last_eligible_day
@@ -241,14 +250,13 @@ def _milestones(
         why = explained("PER-1", text, d.sources)
         out.append(_milestone("decision_ends", d.valid_to, why, f"(第{d.version}版)"))
     out += _derived("renewal_due", ent.renewal_due_by)
-    out += _plan_review(records, on, as_of)
+    out += _plan_review(reading)
     return out
 
 
-def _plan_review(records: Sequence[Recorded], on: date, as_of: datetime | None) -> list[Any]:
+def _plan_review(reading: Reading) -> list[Any]:
     """PLAN-2: the next review's due day, as compliance judges it (one rule, one place)."""
-    month = months_in(on, on)[0]
-    plan = compliance(records, on, as_of, from_month=month, to_month=month).plan
+    plan = plan_status(reading)
     if plan.review_due_by is None:
         return []
     return [_milestone("plan_review_due", plan.review_due_by, plan.explanation)]

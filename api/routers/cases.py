@@ -23,7 +23,7 @@ from api.deps import (
     PrincipalDep,
     ReadableCase,
     StoredCase,
-    office_of,
+    case_office,
 )
 from api.errors import invalid
 from api.schemas import (
@@ -38,6 +38,7 @@ from api.schemas import (
 )
 from domain.application import CaseLog
 from domain.calendar import add_months
+from domain.case import Case
 from domain.history import Recorded, known_at
 from projections.audit import audit_trail
 from projections.compliance import compliance
@@ -101,11 +102,12 @@ def record_event(
 ) -> dict[str, Any]:
     """ケースに出来事を1件記録します(If-Match で版を指定可、Idempotency-Key で再送を安全に)。"""
     event_type, payload = _split_type(body)
-    ensure_can_write(principal, office_of(cases.records(case_id)), event_type)
+    case = cases.get_case(case_id)  # loaded once: for the office check and to record on
+    ensure_can_write(principal, case_office(case), event_type)
     answer, replayed = idempotency.run_once(
         cases, _scope(principal, key), idempotency.request_digest(f"POST /cases/{case_id}", body),
         lambda rec: {"version": rec.version, "recorded_at": rec.recorded_at.isoformat()},
-        _recorder(cases, case_id, event_type, payload, principal.name, expected),
+        _recorder(cases, case, event_type, payload, principal.name, expected),
     )  # fmt: skip
     _written(response, answer["version"], replayed)
     return answer
@@ -121,13 +123,13 @@ def list_events(case: ReadableCase) -> dict[str, Any]:
 @router.get("/{case_id}/timeline", response_model=TimelinePublic, responses=_READ_ERRORS)
 def get_timeline(case: ReadableCase) -> dict[str, Any]:
     """出来事と導かれた期日(対象開始日・支給決定の終期・最終日など)を日付順に返します。"""
-    return timeline(case.records, case.window.on, case.window.as_of).as_json()
+    return timeline(case.reading).as_json()
 
 
 @router.get("/{case_id}/entitlement", response_model=EntitlementPublic, responses=_READ_ERRORS)
 def get_entitlement(case: ReadableCase) -> dict[str, Any]:
     """on の日の受給状態・起算日・最終日・支給決定と、その根拠(ルールID・版番号)を返します。"""
-    return entitlement(case.records, case.window.on, case.window.as_of).as_json()
+    return entitlement(case.reading).as_json()
 
 
 @router.get("/{case_id}/compliance", response_model=CompliancePublic, responses=_READ_ERRORS)
@@ -138,8 +140,7 @@ def get_compliance(
 ) -> dict[str, Any]:
     """月ごとの対面支援・事業主連絡・レポート共有・請求可否、計画見直し、同意違反を返します。"""
     _check_months(from_month, to_month)
-    window = case.window
-    return compliance(case.records, window.on, window.as_of, from_month, to_month).as_json()
+    return compliance(case.reading, from_month=from_month, to_month=to_month).as_json()
 
 
 @router.get("/{case_id}/audit", response_model=AuditPublic, responses=_READ_ERRORS)
@@ -166,13 +167,13 @@ def _split_type(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def _recorder(
-    cases: CaseLog, case_id: UUID, event_type: str, payload: dict[str, Any], by: str,
+    cases: CaseLog, case: Case, event_type: str, payload: dict[str, Any], by: str,
     expected: int | None,
 ) -> Callable[[idempotency.Companion | None], Recorded]:  # fmt: skip
     def write(companion: idempotency.Companion | None) -> Recorded:
         return cases.record(
-            case_id, event_type, payload, recorded_by=by,
-            expected_version=expected, companion=companion,
+            case.id, event_type, payload, recorded_by=by,
+            expected_version=expected, companion=companion, case=case,
         )  # fmt: skip
 
     return write

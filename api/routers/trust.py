@@ -83,7 +83,7 @@ def get_dispute(
         raise invalid(
             "as_of", "比べる時点(当時の表示の日時)を時差付きの ISO 8601 で指定してください"
         )
-    report = dispute(case.records, case.window.on, case.window.as_of)
+    report = dispute(case.reading)
     data = report.as_json()
     if format == "html" or _wants_html(request):
         page = _TEMPLATES.get_template("dispute.html").render(
