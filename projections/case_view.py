@@ -29,17 +29,19 @@ from typing import Any
 from uuid import UUID
 
 from domain.calendar import day_after
-from domain.history import Recorded, read_history
-from domain.payloads import AMENDMENT_TYPES, CaseOpened
+from domain.history import Fact, Recorded
+from domain.payloads import AMENDMENT_TYPES, CaseOpened, EvidenceReceived, Hired, Resigned
 from projections.compliance import compliance
+from projections.consent import sharing_days
 from projections.entitlement import Derived, Entitlement, entitlement
+from projections.reading import read_records
 
 #: The event types the entitlement fold reads; its status depends on nothing else.
 ENTITLEMENT_TYPES = frozenset(
     {"case_opened", "hired", "resigned", "contract_signed", "decision_granted", "support_ended"}
 )
 #: Bump when the row's content changes shape: rows of an older shape are rebuilt.
-ROW_SCHEMA = 1
+ROW_SCHEMA = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,8 @@ class CaseRow:
     months: tuple[MonthRow, ...]
     #: Name, kana, recipient number, municipality: sensitive; the store may encrypt it.
     person: dict[str, Any]
+    #: The shape the row was stored in (:data:`ROW_SCHEMA`); an older one is refolded.
+    schema: int = ROW_SCHEMA
 
     def status_on(self, on: dt.date) -> str:
         return status_on(self.segments, on)
@@ -90,12 +94,14 @@ class CaseRow:
 
 def case_row(case_id: UUID, records: Sequence[Recorded], computed_on: dt.date) -> CaseRow:
     """Fold the case once into its view row, evaluated on ``computed_on``."""
-    history = read_history(records)
+    reading = read_records(records, computed_on)
+    history = reading.history
     opened = history.opened()
     assert opened is not None and isinstance(opened.payload, CaseOpened)
-    ent = entitlement(records, computed_on)
-    comp = compliance(records, computed_on)
+    ent = entitlement(reading)
+    comp = compliance(reading)  # reuses the reading's entitlement
     p = opened.payload
+    facts = [f for f in history.facts if f.effective_on <= computed_on]
     return CaseRow(
         case_id=case_id,
         office_id=p.office_id,
@@ -108,6 +114,7 @@ def case_row(case_id: UUID, records: Sequence[Recorded], computed_on: dt.date) -
             **_derived(ent),
             "plan": comp.plan.as_json(),
             "consent_violations": [v.as_json() for v in comp.consent_violations],
+            **_facts(facts, frozenset({p.person.name})),
         },
         months=tuple(
             MonthRow(
@@ -128,6 +135,29 @@ def case_row(case_id: UUID, records: Sequence[Recorded], computed_on: dt.date) -
             "municipality_code": p.municipality_code,
         },
     )
+
+
+def _facts(facts: list[Fact], names: frozenset[str]) -> dict[str, Any]:
+    """The facts the office's due list and retention report read (EVID-1, END-2, RATE)."""
+    employment: list[dict[str, Any]] = []
+    for fact in facts:
+        if isinstance(fact.payload, Hired):
+            employment.append({"hired_on": fact.payload.hired_on.isoformat(),
+                               "resigned_on": None, "events": list(fact.sources)})  # fmt: skip
+        elif isinstance(fact.payload, Resigned) and employment:
+            employment[-1]["resigned_on"] = fact.payload.resigned_on.isoformat()
+            employment[-1]["events"] += list(fact.sources)
+    evidence = [
+        {"covers_on": f.payload.covers_on.isoformat(), "kind": f.payload.kind,
+         "events": list(f.sources)}
+        for f in facts
+        if isinstance(f.payload, EvidenceReceived)
+    ]  # fmt: skip
+    shared = [
+        {"on": day.isoformat(), "version": version, "party": party}
+        for day, version, party in sharing_days(facts, names)
+    ]
+    return {"employment": employment, "evidence": evidence, "sharings": shared}
 
 
 def _derived(ent: Entitlement) -> dict[str, Any]:
@@ -161,15 +191,15 @@ def _derived(ent: Entitlement) -> dict[str, Any]:
 
 def status_segments(records: Sequence[Recorded]) -> tuple[tuple[dt.date, str], ...]:
     """Where the entitlement's status changes, as (first day, status), by the fold itself."""
-    relevant = _entitlement_records(records)
-    facts = read_history(relevant).facts
+    relevant = read_records(_entitlement_records(records), dt.date.min)
+    facts = relevant.history.facts
     # A fact takes effect on its day or, like a resignation opening the JOB-3 grace, the
     # day after; every evaluation may name further days: evaluate until none is new.
     todo = {dt.date.min, *(d for f in facts for d in _around(f.effective_on))}
     status: dict[dt.date, str] = {}
     while todo:
         day = todo.pop()
-        ent = entitlement(relevant, day)
+        ent = entitlement(relevant.on_day(day))  # one history, evaluated day by day
         status[day] = ent.status
         todo.update(t for t in _thresholds(ent) if t not in status)
     segments: list[tuple[dt.date, str]] = []
@@ -215,4 +245,4 @@ def _around(day: dt.date) -> Iterable[dt.date]:
 
 def is_current_for(row: CaseRow, on: dt.date) -> bool:
     """Does the row's evaluated part (dates, plan, months) answer for ``on``?"""
-    return row.computed_on == on
+    return row.computed_on >= on and row.schema == ROW_SCHEMA

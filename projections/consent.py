@@ -133,6 +133,15 @@ def _consents(facts: Sequence[Fact]) -> dict[str, tuple[duties.ConsentTerms, tup
     return consents
 
 
+def sharing_days(
+    facts: Sequence[Fact], person_names: frozenset[str] = frozenset()
+) -> list[tuple[date, int, str]]:
+    """Every sharing of the person's information with another party, as (day, version,
+    party), in day order: what END-2 asks to have started before support ends."""
+    found = {(s.fact.effective_on, s.fact.version, s.party) for s in _sharings(facts, person_names)}
+    return sorted(found)
+
+
 def consent_violations(
     facts: Sequence[Fact], person_names: frozenset[str] = frozenset()
 ) -> tuple[ConsentViolation, ...]:

@@ -249,7 +249,7 @@ class ViewStore(TrackingRecorder):
         with self._tx(commit=False) as c:
             self._run(
                 c, f"SELECT case_id FROM {self.case_table(gen)} WHERE computed_on < %s "
-                f"LIMIT {int(limit)}", (on.isoformat(),),
+                f"OR row_schema <> %s LIMIT {int(limit)}", (on.isoformat(), ROW_SCHEMA),
             )  # fmt: skip
             return [UUID(str(r["case_id"])) for r in c.fetchall()]
 
@@ -295,6 +295,7 @@ class ViewStore(TrackingRecorder):
             derived=orjson.loads(r["derived"]),
             months=months,
             person=self._unseal(r["person"]),
+            schema=int(r["row_schema"]),
         )
 
 

@@ -34,7 +34,7 @@ from eventsourcing.utils import get_topic
 from domain.application import CaseLog, CaseNotFound
 from domain.case import EVENT_CLASSES
 from domain.history import tokyo_date
-from projections.case_view import CaseRow, case_row
+from projections.case_view import CaseRow, case_row, is_current_for
 from projections.view_store import (
     Cursor,
     PostgresViewStore,
@@ -175,7 +175,7 @@ class CaseViews:
 
         A refreshed row comes back with all its months; the others keep what was read.
         """
-        stale = [r.case_id for r in rows if r.computed_on < on]
+        stale = [r.case_id for r in rows if not is_current_for(r, on)]
         if not stale:
             return rows
         fresh = {r.case_id: r for r in self.fold(stale, on)}
