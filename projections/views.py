@@ -93,29 +93,23 @@ class CaseViews:
         self.cases = cases
         self.store = store or open_view_store(cases)
         self._lock = threading.Lock()
-        self._generation: int | None = None
         self.generation  # noqa: B018 (creates the first generation on a new store)
 
     # -- generations -------------------------------------------------------------------
 
     @property
     def generation(self) -> int:
-        """The live generation (a new store starts at 1)."""
-        gen = self.store.active_generation() if self.store_ready() else None
+        """The live generation (a new store starts at 1): one query."""
+        try:
+            gen = self.store.active_generation()
+        except Exception:  # the meta table does not exist yet: a new store
+            gen = None
         if gen is None:
             self.store.create_views(1)
             if self.store.active_generation() is None:
                 self.store.switch(1)
             gen = 1
-        self._generation = gen
         return gen
-
-    def store_ready(self) -> bool:
-        try:
-            self.store.active_generation()
-        except Exception:  # the meta table does not exist yet
-            return False
-        return True
 
     def tracking_name(self, gen: int) -> str:
         return f"{self.cases.name}.views.g{gen}"
