@@ -53,11 +53,16 @@ class Plan:
         return entry
 
 
-def plan_case(n: int, hired_on: date, rng: random.Random, intensity: int = 2) -> Plan:
-    """The 3.5 years of case ``n`` hired on ``hired_on``; ``intensity`` = person contacts/month."""
+def plan_case(
+    n: int, hired_on: date, rng: random.Random, intensity: int = 2, office: str = OFFICE
+) -> Plan:
+    """The 3.5 years of case ``n`` hired on ``hired_on``; ``intensity`` = person contacts/month.
+
+    ``office``: the 10-digit office the case belongs to (default :data:`OFFICE`).
+    """
     employer = EMPLOYERS[n % len(EMPLOYERS)]
     opened_on = hired_on - timedelta(days=14)
-    plan = Plan(_opened(n, opened_on, hired_on), opened_on)
+    plan = Plan(_opened(n, opened_on, hired_on, office), opened_on)
     plan.add(hired_on, "hired", hired_on=_iso(hired_on), employer={"name": employer})
     support_from = next_period_start(hired_on, 6)  # ELIG-3
     last_day = period_end(hired_on, 42)  # ELIG-4
@@ -80,13 +85,13 @@ def plan_case(n: int, hired_on: date, rng: random.Random, intensity: int = 2) ->
     return plan
 
 
-def _opened(n: int, opened_on: date, hired_on: date) -> dict[str, Any]:
+def _opened(n: int, opened_on: date, hired_on: date, office: str = OFFICE) -> dict[str, Any]:
     name = f"{SURNAMES[n % len(SURNAMES)]} {GIVEN[(n // len(SURNAMES)) % len(GIVEN)]}"
     return {
         "person": {"name": name},
         "recipient_number": f"{9000000000 + n}",
         "municipality_code": "131016",
-        "office_id": OFFICE,
+        "office_id": office,
         "prior_service": {
             "kind": "employment_transition",
             "ended_on": _iso(hired_on - timedelta(days=1)),
