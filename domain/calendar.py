@@ -68,6 +68,16 @@ def month_end(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
+def days_in(first: date, last: date) -> list[date]:
+    """Every calendar day from ``first`` to ``last``, inclusive."""
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def month_of(day: date) -> str:
+    """The calendar month ``YYYY-MM`` of ``day``."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
 def months_in(first: date, last: date) -> list[str]:
     """The calendar months ``YYYY-MM`` from ``first``'s month to ``last``'s, inclusive."""
     out: list[str] = []

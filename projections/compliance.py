@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from domain import duties
-from domain.calendar import day_after, month_end, months_in
+from domain.calendar import days_in, month_end, month_of, months_in
 from domain.history import Fact, Recorded
 from domain.payloads import (
     CaseOpened,
@@ -31,7 +31,7 @@ from domain.payloads import (
 )
 from projections.compliance_model import Compliance, MonthCompliance, PlanStatus
 from projections.consent import consent_violations
-from projections.coverage import coverage_reasons, gaps_on
+from projections.coverage import Coverage, Gap, coverage_reasons
 from projections.entitlement import Entitlement, entitlement
 from projections.explain import Explanation, explained
 from projections.reading import Reading, read
@@ -41,15 +41,34 @@ __all__ = ["Compliance", "MonthCompliance", "PlanStatus", "compliance", "plan_st
 
 @dataclass(frozen=True, slots=True)
 class _Case:
-    """The facts compliance reads, gathered once."""
+    """The facts compliance reads, gathered once: by type, and contacts by month."""
 
     on: dt.date
     facts: tuple[Fact, ...]
     ent: Entitlement
     person_names: frozenset[str]
+    by_type: dict[str, list[Fact]] = field(default_factory=dict)
+    contacts_by_month: dict[str, list[Fact]] = field(default_factory=dict)
+    #: Reports by their own ``month`` field (MON-4 matches a report to that month).
+    reports_by_month: dict[str, list[Fact]] = field(default_factory=dict)
+    coverage: Coverage | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "coverage", Coverage(self.ent))
+        for fact in self.facts:
+            self.by_type.setdefault(fact.type, []).append(fact)
+            if fact.type == "contact_recorded":
+                self.contacts_by_month.setdefault(month_of(fact.effective_on), []).append(fact)
+            elif fact.type == "support_report_shared":
+                self.reports_by_month.setdefault(_report(fact).month, []).append(fact)
 
     def of(self, kind: str) -> list[Fact]:
-        return [f for f in self.facts if f.type == kind]
+        return list(self.by_type.get(kind, ()))
+
+    def gaps_on(self, day: dt.date) -> list[Gap]:
+        """:func:`projections.coverage.gaps_on`, asked once per stretch of days."""
+        assert self.coverage is not None
+        return self.coverage.gaps_on(day)
 
 
 def compliance(
@@ -138,20 +157,19 @@ def _support_start(case: _Case) -> tuple[dt.date, tuple[int, ...]] | None:
 def _month(case: _Case, month: str) -> MonthCompliance:
     first = _first_day(month)
     days = _days(first, month_end(first))
-    contacts = [f for f in case.of("contact_recorded") if days[0] <= f.effective_on <= days[-1]]
+    contacts = list(case.contacts_by_month.get(month, ()))
     f2f = [f for f in contacts if duties.satisfies_face_to_face(_contact(f))]
-    reports = [
-        f for f in case.of("support_report_shared") if duties.report_for_month(_report(f), month)
-    ]
+    candidates = case.reports_by_month.get(month, ())
+    reports = [f for f in candidates if duties.report_for_month(_report(f), month)]
     # MON-4: the report is shared with the person (and the parties); one that never
     # reached the person does not satisfy it.
     to_person = [f for f in reports if duties.report_reaches_person(_report(f), case.person_names)]
-    billable_f2f = [f for f in f2f if not gaps_on(case.ent, f.effective_on)]
+    billable_f2f = [f for f in f2f if not case.gaps_on(f.effective_on)]
     reasons: list[Explanation] = []
     if not billable_f2f:
         if not f2f:
             reasons.append(_no_face_to_face(month, contacts))
-        reasons += coverage_reasons(case.ent, month, f2f, days)
+        reasons += coverage_reasons(case.ent, month, f2f, days, case.gaps_on)
     if not to_person:
         reasons.append(_no_report(month, reports))
     employer = [f for f in contacts if duties.is_employer_contact(_contact(f))]
@@ -178,10 +196,7 @@ def _no_report(month: str, reports: list[Fact]) -> Explanation:
 
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:
-    days = [first]
-    while days[-1] < last:
-        days.append(day_after(days[-1]))
-    return days
+    return days_in(first, last)
 
 
 def _no_face_to_face(month: str, contacts: list[Fact]) -> Explanation:
@@ -215,7 +230,7 @@ def _warnings(
     case: _Case, month: str, days: list[dt.date], employer: list[Fact]
 ) -> list[Explanation]:
     """MON-3: billable support but no employer visit (an effort duty: a warning only)."""
-    supported = any(not gaps_on(case.ent, day) for day in days)
+    supported = any(not case.gaps_on(day) for day in days)
     if not supported or any(duties.is_employer_visit(_contact(f)) for f in employer):
         return []
     text = (

@@ -9,7 +9,9 @@ Each gap names its rule and the versions it came from.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from domain.history import Fact
 from domain.rules import decision_max_end
@@ -30,6 +32,43 @@ class Gap:
 def gaps_on(ent: Entitlement, day: dt.date) -> list[Gap]:
     """Every reason ``day`` is not covered (empty when support on it can be billed)."""
     return [*_decision_gaps(ent, day), *_entitlement_gaps(ent, day), *_contract_gaps(ent, day)]
+
+
+@dataclass
+class Coverage:
+    """:func:`gaps_on` for the days of one entitlement, computed once per stretch of days.
+
+    Whether a day is covered changes only where one of the dates :func:`gaps_on` compares
+    it with is crossed (a decision's first day, the day after its last day or after its
+    first year; the eligible-from day; the day after the support end; the contract's
+    start). Between two such days every day has the same gaps, so a month of
+    compliance asks the rules a few times instead of once per day.
+    """
+
+    ent: Entitlement
+    _breaks: list[dt.date] = field(default_factory=list)
+    _found: dict[int, list[Gap]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        days: set[dt.date] = set()
+        for d in self.ent.decisions:
+            days |= {d.valid_from, _next(d.valid_to), _next(decision_max_end(d.valid_from))}
+        for derived in (self.ent.eligible_from, self.ent.support_from):
+            if derived is not None:
+                days.add(derived.date)
+        if self.ent.support_end is not None:
+            days.add(_next(self.ent.support_end.date))
+        self._breaks = sorted(days)
+
+    def gaps_on(self, day: dt.date) -> list[Gap]:
+        stretch = bisect_right(self._breaks, day)
+        if stretch not in self._found:
+            self._found[stretch] = gaps_on(self.ent, day)
+        return self._found[stretch]
+
+
+def _next(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=1) if day < dt.date.max else day
 
 
 def _decision_gaps(ent: Entitlement, day: dt.date) -> list[Gap]:
@@ -81,13 +120,21 @@ def _contract_gaps(ent: Entitlement, day: dt.date) -> list[Gap]:
 
 
 def coverage_reasons(
-    ent: Entitlement, month: str, f2f: list[Fact], days: list[dt.date]
+    ent: Entitlement,
+    month: str,
+    f2f: list[Fact],
+    days: list[dt.date],
+    gaps: Callable[[dt.date], list[Gap]] | None = None,
 ) -> list[Explanation]:
-    """Each coverage gap once, naming the face-to-face days it hit (or the whole month)."""
+    """Each coverage gap once, naming the face-to-face days it hit (or the whole month).
+
+    ``gaps``: the gaps of a day (default :func:`gaps_on`; e.g. a :class:`Coverage`'s).
+    """
+    gaps_of = gaps or (lambda day: gaps_on(ent, day))
     examined = sorted({f.effective_on for f in f2f}) or days
     hit: dict[str, tuple[Gap, list[dt.date]]] = {}
     for day in examined:
-        for gap in gaps_on(ent, day):
+        for gap in gaps_of(day):
             hit.setdefault(gap.key, (gap, []))[1].append(day)
     reasons: list[Explanation] = []
     for gap, gap_days in hit.values():

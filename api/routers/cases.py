@@ -12,6 +12,7 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
+import orjson
 from fastapi import APIRouter, Body, Query, Response
 
 from api import idempotency
@@ -58,6 +59,7 @@ _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     409: {**_PROBLEM, "description": "If-Match の版からケースが進んでいる"},
     422: {**_PROBLEM, "description": "記録の内容の誤り(errors に項目名)"},
 }
+_JSON = "application/json"
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _MAX_MONTHS = 120  # ten years: far beyond any entitlement, small enough to answer quickly
 
@@ -121,15 +123,15 @@ def list_events(case: ReadableCase) -> dict[str, Any]:
 
 
 @router.get("/{case_id}/timeline", response_model=TimelinePublic, responses=_READ_ERRORS)
-def get_timeline(case: ReadableCase) -> dict[str, Any]:
+def get_timeline(case: ReadableCase) -> Response:
     """出来事と導かれた期日(対象開始日・支給決定の終期・最終日など)を日付順に返します。"""
-    return timeline(case.reading).as_json()
+    return _json(timeline(case.reading).as_json())
 
 
 @router.get("/{case_id}/entitlement", response_model=EntitlementPublic, responses=_READ_ERRORS)
-def get_entitlement(case: ReadableCase) -> dict[str, Any]:
+def get_entitlement(case: ReadableCase) -> Response:
     """on の日の受給状態・起算日・最終日・支給決定と、その根拠(ルールID・版番号)を返します。"""
-    return entitlement(case.reading).as_json()
+    return _json(entitlement(case.reading).as_json())
 
 
 @router.get("/{case_id}/compliance", response_model=CompliancePublic, responses=_READ_ERRORS)
@@ -137,10 +139,10 @@ def get_compliance(
     case: ReadableCase,
     from_month: Annotated[str | None, Query(alias="from", description="最初の月 YYYY-MM")] = None,
     to_month: Annotated[str | None, Query(alias="to", description="最後の月 YYYY-MM")] = None,
-) -> dict[str, Any]:
+) -> Response:
     """月ごとの対面支援・事業主連絡・レポート共有・請求可否、計画見直し、同意違反を返します。"""
     _check_months(from_month, to_month)
-    return compliance(case.reading, from_month=from_month, to_month=to_month).as_json()
+    return _json(compliance(case.reading, from_month=from_month, to_month=to_month).as_json())
 
 
 @router.get("/{case_id}/audit", response_model=AuditPublic, responses=_READ_ERRORS)
@@ -151,6 +153,16 @@ def get_audit(case: StoredCase) -> dict[str, Any]:
 
 
 # -- helpers -------------------------------------------------------------------------
+
+
+def _json(answer: dict[str, Any]) -> Response:
+    """A projection's JSON answer, encoded once by orjson.
+
+    The response models of these reads are open (they document the fixed keys and let
+    the rest through), so validating the answer against them again only re-copied it:
+    1–1.5 ms for a timeline of a few hundred entries, against 0.1 ms to encode it.
+    """
+    return Response(orjson.dumps(answer, option=orjson.OPT_NON_STR_KEYS), media_type=_JSON)
 
 
 def _scope(principal: Principal, key: str | None) -> tuple[Principal, str] | None:

@@ -15,6 +15,7 @@ import projections.entitlement as entitlement_module
 from domain.history import Recorded
 from projections.bundle import derive_projections
 from projections.compliance import compliance
+from projections.coverage import Coverage, gaps_on
 from projections.dispute import dispute
 from projections.entitlement import entitlement
 from projections.reading import read, read_case, read_records
@@ -108,3 +109,16 @@ def test_an_instant_an_hour_before_the_last_record_does_not_see_it() -> None:
     before = b.last_instant - timedelta(hours=1)
     reading = read_case(b.case, date(2024, 11, 30), before)
     assert [r.version for r in reading.records] == [r.version for r in b.records[:-1]]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(records=case_histories(), on=evaluation_days)
+def test_coverage_asked_once_per_stretch_answers_every_day_as_the_rules_do(
+    records: list[Recorded], on: date
+) -> None:
+    ent = entitlement(records, on)
+    coverage = Coverage(ent)
+    first = date(2024, 3, 1)
+    for n in range(0, 5 * 366):
+        day = first + timedelta(days=n)
+        assert coverage.gaps_on(day) == gaps_on(ent, day), day
