@@ -1,22 +1,32 @@
 """A support worker's day in real Chromium: sign in, open a case, record, see the effect.
 
-Uses the demo office: the case ``unbillable_months`` has a month (2026-06) with only a
-phone contact, unbillable under MON-2 until a face-to-face contact is recorded.
+Uses the demo office: the case ``unbillable_months`` has a month (five months before the
+demo was loaded) with only a phone contact, unbillable under MON-2 until a face-to-face
+contact is recorded.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
 
-from domain.history import TOKYO, read_history
+from domain.calendar import add_months, month_of, month_start
+from domain.history import TOKYO, read_history, tokyo_date, utc_now
 from tests.browser.conftest import SCREENSHOTS, Site
 
 pytestmark = pytest.mark.browser
-MONTH = "2026-06"
+
+
+def _phone_only_month(today: date) -> str:
+    """The demo's phone-only month: five months before the month it was loaded in
+    (api/demo_cases.py ``_unbillable_months``), so the test holds on any day it runs."""
+    return month_of(add_months(month_start(today), -5))
+
+
+MONTH = _phone_only_month(tokyo_date(utc_now()))
 
 
 def _month_cell(page: Any) -> Any:
