@@ -46,6 +46,7 @@ Digits13 = Annotated[str, StringConstraints(pattern=r"^[0-9]{13}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Names = Annotated[list[Name], Field(min_length=1)]
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 PriorServiceKind = Literal[
     "employment_transition",
@@ -173,6 +174,9 @@ class SupportReportShared(Payload):
     month: Month
     shared_on: IsoDate
     shared_with: Names
+    #: SHA-256 (64 lowercase hex) of the shared report's canonical content
+    #: (projections/support_report.py): links this sharing to exactly what was handed out.
+    report_sha256: Sha256Hex | None = None
 
 
 class EvidenceReceived(Payload):
@@ -327,6 +331,7 @@ _PATTERN_HINTS = {
     "^[0-9]{6}$": "半角数字6桁で入力してください",
     "^[0-9]{13}$": "半角数字13桁で入力してください",
     _ISO_MONTH.pattern: "YYYY-MM の形式で入力してください",
+    "^[0-9a-f]{64}$": "SHA-256(英小文字と数字64桁)で入力してください",
 }
 
 
