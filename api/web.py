@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -68,8 +69,13 @@ def _principal(request: Request) -> Principal:
 
 
 def _csrf(request: Request) -> str:
-    """A per-session token for forms: HMAC of the session cookie with the app's secret."""
-    secret: bytes = request.app.state.web_secret
+    """A per-session token for forms: HMAC of the session cookie with the app's secret.
+
+    With several server processes (``teichaku serve --workers N``) a form may be posted
+    to another process than the one that rendered it: they share ``$TEICHAKU_WEB_SECRET``.
+    """
+    shared = os.environ.get("TEICHAKU_WEB_SECRET")
+    secret: bytes = bytes.fromhex(shared) if shared else request.app.state.web_secret
     cookie = request.cookies.get(COOKIE, "").encode()
     return hmac.new(secret, cookie, hashlib.sha256).hexdigest()
 
