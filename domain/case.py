@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
-from eventsourcing.domain import Aggregate, Snapshot
+from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Snapshot as LibrarySnapshot
 
 from domain.chain import GENESIS, event_hash
 from domain.history import History, Recorded, tokyo_date
@@ -47,7 +48,7 @@ class Case(Aggregate):
     the library's aggregate cache uses).
     """
 
-    class Snapshot(Snapshot):
+    class Snapshot(LibrarySnapshot):
         """The snapshot holds the stored records only; the ledger is rebuilt from them."""
 
         @classmethod
