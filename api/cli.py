@@ -15,11 +15,11 @@ import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from api import cli_trust, cli_views
-from api.settings import DEFAULT_DATABASE, Settings
+from api.cli_common import close_app, database_option
+from api.cli_common import open_app as open_app  # importable from here, as before
 
 ROLES = ("staff", "auditor", "admin")
 
@@ -79,30 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _database_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--database",
-        metavar="URL",
-        help="sqlite:///path.db または postgresql://user@host:port/dbname "
-        f"(default: $TEICHAKU_DATABASE, else {DEFAULT_DATABASE})",
-    )
-
-
-def open_app(option: str | None) -> Any:
-    """The API application on the chosen database (its ``state`` holds cases and tokens).
-
-    Without ``--database``: ``$TEICHAKU_DATABASE``, else the SQLite file under ./var/
-    (its folder is created), as :class:`api.settings.Settings` decides.
-    """
-    from api.app import create_app
-
-    return create_app(Settings(database_url=option))
-
-
-def _close(app: Any) -> None:
-    close = getattr(app.state.cases, "close", None)
-    if close is not None:
-        close()
+# Shared with the other command modules (api.cli_common: no import cycle between them).
+_database_option = database_option
+_close = close_app
 
 
 def _serve(args: argparse.Namespace) -> int:

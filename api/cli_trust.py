@@ -17,14 +17,13 @@ from uuid import UUID
 
 import orjson
 
+from api.cli_common import close_app, database_option, open_app
 from domain.application import CaseLog, CaseNotFound
 from domain.history import tokyo_date
 
 
 def register(commands: Any) -> None:
     """Add ``verify`` and ``export`` to the ``teichaku`` command line."""
-    from api.cli import _database_option
-
     verify = commands.add_parser(
         "verify", help="ハッシュ連鎖・バンドルを検証する (verify stored chains or a bundle)"
     )
@@ -32,29 +31,27 @@ def register(commands: Any) -> None:
     verify.add_argument(
         "--bundle", type=Path, help="書き出したバンドルをデータベースなしで検証 (offline)"
     )
-    _database_option(verify)
+    database_option(verify)
     verify.set_defaults(handler=_verify)
 
     export = commands.add_parser("export", help="ケースをバンドルに書き出す (export a case)")
     export.add_argument("--case", type=UUID, required=True, help="ケースID")
     export.add_argument("--out", type=Path, help="書き出すファイル (default: 標準出力)")
     export.add_argument("--by", default="teichaku export", help="書き出した人 (exported_by)")
-    _database_option(export)
+    database_option(export)
     export.set_defaults(handler=_export)
 
 
 def _verify(args: argparse.Namespace) -> int:
     if args.bundle is not None:
         return _verify_bundle(args.bundle)
-    from api.cli import _close, open_app
-
     app = open_app(args.database)
     try:
         cases: CaseLog = app.state.cases
         ids = [args.case] if args.case else stored_case_ids(cases)
         broken = sum(not _verify_case(cases, case_id) for case_id in ids)
     finally:
-        _close(app)
+        close_app(app)
     _say(f"{len(ids)} 件中 {broken} 件に問題があります" if broken else f"{len(ids)} 件すべて OK")
     return 1 if broken else 0
 
@@ -112,7 +109,6 @@ def _verify_bundle(path: Path) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from api.cli import _close, open_app
     from api.routers.trust import export_bundle
 
     app = open_app(args.database)
@@ -126,7 +122,7 @@ def _export(args: argparse.Namespace) -> int:
         today: date = tokyo_date(cases.clock())
         bundle = export_bundle(cases, args.case, records, args.by, today)
     finally:
-        _close(app)
+        close_app(app)
     text = orjson.dumps(bundle, option=orjson.OPT_INDENT_2) + b"\n"
     if args.out is None:
         sys.stdout.buffer.write(text)

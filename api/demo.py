@@ -6,7 +6,8 @@ Japan), so the demo tells the same story whenever it is loaded: a case in its th
 year of support, job changes, a late start, unbillable months, a consent violation, a
 corrected hire date, a retracted contact, a decision about to end, an overdue plan
 review, an expired case and an ELIG-2 base date. The stories themselves are in
-:mod:`api.demo_cases`; this module records them and creates the demo tokens.
+:mod:`api.demo_cases` (in the shape of :mod:`api.demo_story`); this module records them
+and creates the demo tokens.
 
 Each event is recorded the evening (18:00 JST) of the day staff entered it, with a
 clock that only walks forward, so ``as_of`` reads of the demo behave like real ones.
@@ -15,56 +16,19 @@ clock that only walks forward, so ``as_of`` reads of the demo behave like real o
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from uuid import UUID
 
+from api.demo_cases import stories
+from api.demo_story import ADMIN, AUDITOR, OFFICE, OTHER_OFFICE, OTHER_STAFF, STAFF, Entry, Story
 from domain.application import CaseLog
 from domain.history import TOKYO, tokyo_date, utc_now
-from domain.payloads import EFFECTIVE_DATE_FIELD
 
-OFFICE = "1310100001"
-OTHER_OFFICE = "2710100002"
-STAFF = "支援員 見本"
-OTHER_STAFF = "支援員 例示"
-AUDITOR = "監査員 仮名"
-ADMIN = "管理者 試行"
-
-
-@dataclass
-class Entry:
-    """One event of a demo story: the day staff entered it, its type and payload."""
-
-    day: date
-    type: str
-    payload: dict[str, Any]
-    key: str | None = None  # a name later entries use to target this one's version
-    target: str | None = None  # for corrections/retractions: the key of the target
-
-
-@dataclass
-class Story:
-    """One case's history in the domain's words; entries are recorded in entry-day order."""
-
-    scenario: str
-    opened: dict[str, Any]
-    opened_entered: date
-    office_id: str = OFFICE
-    entries: list[Entry] = field(default_factory=list)
-
-    def add(
-        self,
-        event_type: str,
-        *,
-        entered: date | None = None,
-        key: str | None = None,
-        target: str | None = None,
-        **payload: Any,
-    ) -> None:
-        """Add an event; by default entered on its own effective day."""
-        day = entered or payload[EFFECTIVE_DATE_FIELD[event_type]]
-        self.entries.append(Entry(day, event_type, payload, key, target))
+__all__ = [
+    "OFFICE", "OTHER_OFFICE", "DemoSummary", "Entry", "Story", "create_demo_tokens",
+    "load_demo", "tokens_file_text",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -104,8 +68,6 @@ def load_demo(cases: CaseLog, *, clock: Callable[[], datetime] | None = None) ->
     ``clock`` gives "now" (default: the real time); stories use days before today only,
     so no event is ever recorded in the future.
     """
-    from api.demo_cases import stories
-
     today = tokyo_date((clock or utc_now)())
     ids: dict[str, UUID] = {}
     events = 0

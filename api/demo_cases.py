@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from api.demo import OFFICE, OTHER_OFFICE, Story
+from api.demo_story import OFFICE, OTHER_OFFICE, Story
 from domain.calendar import (
     add_months,
     day_after,
