@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from api import errors, web, web_report
 from api.auth import TokenStore
 from api.routers import case_list as case_list_router
+from api.routers import offices as offices_router
 from api.routers import cases as cases_router
 from api.routers import rules as rules_router
 from api.routers import support_report as support_report_router
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, cases: CaseLog | None = None
     app.state.views = views
     errors.install(app)
     app.include_router(case_list_router.router)
+    app.include_router(offices_router.router)
     app.include_router(cases_router.router)
     app.include_router(rules_router.router)
     app.include_router(trust_router.router)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from domain.calendar import period_end
+from domain.calendar import add_months, day_after, period_end
 from domain.payloads import ContactRecorded, SupportReportShared
 
 # -- MON: monthly duties and billing -------------------------------------------------
@@ -54,13 +54,9 @@ def is_employer_visit(contact: ContactRecorded) -> bool:
     """MON-3 [S002]: a visit (訪問) to the employer: face-to-face with the employer.
 
     Visiting the employer monthly is an effort duty (努力義務): a month without a visit
-    gets a warning, never a reason to be unbillable (see :data:`EMPLOYER_VISIT_BLOCKS_BILLING`).
+    gets a warning, never a reason to be unbillable (compliance only warns, MON-3).
     """
     return contact.counterpart == "employer" and contact.mode == FACE_TO_FACE
-
-
-#: MON-3 [S002]: a missing employer visit never makes a month unbillable.
-EMPLOYER_VISIT_BLOCKS_BILLING = False
 
 
 def report_for_month(report: SupportReportShared, month: str) -> bool:
@@ -218,3 +214,10 @@ HANDOVER_BODIES_JA: tuple[str, ...] = ("障害者就業・生活支援センタ�
 #: END-2 ⚠ [令和6年度報酬改定]: sharing with the employer and agencies (with consent)
 #: should start at least this many months before the support period ends.
 END_SHARING_LEAD_MONTHS = 3
+
+
+def end_sharing_starts_by(support_end: date) -> date:
+    """END-2 ⚠: the first day of the last three months of support, the day by which
+    sharing with the employer and agencies should have started (the 3-month period
+    that ends on ``support_end``, counted back by CAL)."""
+    return add_months(day_after(support_end), -END_SHARING_LEAD_MONTHS)
