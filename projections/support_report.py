@@ -208,8 +208,11 @@ def _next_steps(reading: Reading, goals: tuple[str, ...], last: date) -> str:
     if not goals:
         return "支援計画の記録がありません。計画を作成し、本人の同意を得て交付します。"
     text = "支援計画の目標(" + "・".join(f"「{g}」" for g in goals) + ")に沿って支援を続けます。"
-    due = plan_status(reading).review_due_by
-    if due is not None and due <= month_end(date.fromordinal(last.toordinal() + 1)):
+    plan = plan_status(reading)
+    due = plan.review_due_by
+    if plan.overdue and due is not None:
+        text += f"\n支援計画の見直し期限({due.isoformat()})を過ぎています。見直します(PLAN-2)。"
+    elif due is not None and due <= month_end(date.fromordinal(last.toordinal() + 1)):
         text += f"\n支援計画の見直し期限は{due.isoformat()}です(PLAN-2)。"
     return text
 

@@ -80,6 +80,8 @@ def test_next_steps_name_a_plan_review_falling_due_by_the_end_of_next_month(
     # Revised 2024-10-01 → due by 2024-12-31 (PLAN-2, CAL-2), the end of the next month.
     assert "支援計画の見直し期限は2024-12-31です(PLAN-2)" in _draft(builder).next_steps
     assert "見直し期限" not in _draft(builder, month="2024-10").next_steps
+    overdue = _draft(builder, on="2025-02-05").next_steps  # read after the due day
+    assert "見直し期限(2024-12-31)を過ぎています" in overdue
 
 
 def test_verdict_names_mon2_when_the_month_had_only_a_phone_contact(
