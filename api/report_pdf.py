@@ -1,9 +1,9 @@
 """The support report (MON-4) as an A4 PDF in Japanese, with fpdf2.
 
 The font must render Japanese on a fresh machine that has only Python and PyPI: Debian's
-IPAGothic (package fonts-ipafont-gothic) is used when installed, else IPAexGothic as
-shipped inside the PyPI package japanize-matplotlib (a dependency of the project; its
-file is read from disk, matplotlib is never imported). Both are IPA Font License fonts,
+IPAPGothic (fonts-ipafont-gothic, its proportional face) is used when installed, else
+IPAexGothic as shipped inside the PyPI package japanize-matplotlib (a dependency of the
+project; its file is read from disk, matplotlib is never imported). Both are IPA Font License fonts,
 embedded as a subset.
 """
 
@@ -19,13 +19,13 @@ from fpdf.fonts import FontFace
 
 from projections.support_report import Line, SupportReport
 
-#: fonts-ipafont-gothic's file (Debian, Ubuntu).
-DEBIAN_FONT = Path("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf")
+#: fonts-ipafont-gothic's proportional face (Debian, Ubuntu); ipag.ttf is fixed-width.
+DEBIAN_FONT = Path("/usr/share/fonts/opentype/ipafont-gothic/ipagp.ttf")
 FONT = "jp"
 
 
 def japanese_font(debian: Path = DEBIAN_FONT) -> Path:
-    """Debian's IPAGothic when present, else the IPAexGothic file japanize-matplotlib ships."""
+    """Debian's IPAPGothic when present, else the IPAexGothic file japanize-matplotlib ships."""
     if debian.is_file():
         return debian
     spec = importlib.util.find_spec("japanize_matplotlib")  # locates, does not import

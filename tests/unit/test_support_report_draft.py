@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
-from api.report_pdf import japanese_font
+from api.report_pdf import japanese_font, render_pdf
 from projections.reading import read_records
 from projections.support_report import (
     SupportReport,
@@ -200,9 +202,17 @@ def test_the_persons_own_name_is_not_offered_as_another_party(builder: CaseBuild
     assert "試験 花子" not in found and "利用者本人" not in found
 
 
-def test_the_pdf_font_falls_back_to_the_font_shipped_on_pypi(tmp_path: Path) -> None:
+def test_the_pdf_font_falls_back_to_the_font_shipped_on_pypi(
+    tmp_path: Path, builder: CaseBuilder
+) -> None:
     fallback = japanese_font(debian=tmp_path / "absent.ttf")
     assert fallback.name == "ipaexg.ttf" and fallback.is_file()
+    # A machine without Debian's fonts still renders Japanese that reads back.
+    builder.contact("2024-11-05", summary="職場での様子は安定")
+    report = _draft(builder)
+    pdf = render_pdf(report, content_sha256(report), font=fallback)
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "支援レポート" in text and "職場での様子は安定" in text and "試験 花子" in text
     present = tmp_path / "ipag.ttf"
     present.write_bytes(b"x")
     assert japanese_font(debian=present) == present
