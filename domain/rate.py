@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-RATE_SOURCE = "令和6年度報酬改定(就労定着率区分)"
-
+# Source: 令和6年度報酬改定(就労定着率区分).
 #: (lower bound inclusive, units per month), highest first.
 BASE_FEE_TIERS_R6: tuple[tuple[Fraction, int], ...] = (
     (Fraction(95, 100), 3512),

@@ -46,9 +46,9 @@ WAITING_MONTHS = 6
 #: ELIG-4 [S002]: eligible only while employment has lasted less than 3 years 6 months.
 ENTITLEMENT_MONTHS = 42
 
-#: ELIG-5 [S002]: a provider may not refuse a person to protect its retention rate; a
-#: refusal (``request_declined``) is recorded with its reason and shown to auditors.
-REFUSAL_NEEDS_REASON = True
+# ELIG-5 [S002]: a provider may not refuse a person to protect its retention rate; a
+# refusal is recorded with its reason (``request_declined`` requires ``reason``:
+# domain.payloads.RequestDeclined) and shown to auditors.
 
 
 def is_eligible_prior_service(kind: str) -> bool:
@@ -113,8 +113,8 @@ def last_eligible_day(base: date) -> date:
 #: PER-1 [S001, S002]: each 支給決定 covers at most one year (12 months, CAL-2).
 DECISION_MAX_MONTHS = 12
 
-#: PER-1 [S001, S002]: at most three years of support in all.
-MAX_SUPPORT_YEARS = 3
+# PER-1 [S001, S002]: at most three years of support in all — what is left of ELIG-4's
+# 3 years 6 months after ELIG-3's first six: no constant of its own drives it.
 
 #: PER-4 ⚠ (a product choice, not a rule): warn this many days before a decision ends.
 RENEWAL_WARNING_DAYS = 30

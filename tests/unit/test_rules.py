@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from domain import rules
-from domain.payloads import PriorService
+from domain.payloads import InvalidPayload, PriorService, validate_payload
 from domain.rulebook import RULES
 from domain.rules import Clock, Stint
 
@@ -75,7 +75,9 @@ def test_elig4_last_eligible_day_ends_the_42_month_period() -> None:
 
 
 def test_elig5_a_refusal_must_carry_its_reason() -> None:
-    assert rules.REFUSAL_NEEDS_REASON is True
+    with pytest.raises(InvalidPayload) as refused:
+        validate_payload("request_declined", {"declined_on": "2024-04-01"})
+    assert [p.field for p in refused.value.problems] == ["reason"]
     assert RULES["ELIG-5"].source == "S002"
 
 
@@ -84,7 +86,6 @@ def test_elig5_a_refusal_must_carry_its_reason() -> None:
 
 def test_per1_a_decision_covers_at_most_one_year_of_three() -> None:
     assert rules.DECISION_MAX_MONTHS == 12
-    assert rules.MAX_SUPPORT_YEARS == 3
     assert rules.decision_max_end(d("2024-10-01")) == d("2025-09-30")
 
 
