@@ -14,11 +14,11 @@ from urllib.parse import unquote, urlsplit
 
 from fastapi import FastAPI
 
-from api import errors, web, web_report
+from api import errors, web, web_office, web_report
 from api.auth import TokenStore
 from api.routers import case_list as case_list_router
-from api.routers import offices as offices_router
 from api.routers import cases as cases_router
+from api.routers import offices as offices_router
 from api.routers import rules as rules_router
 from api.routers import support_report as support_report_router
 from api.routers import trust as trust_router
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, *, cases: CaseLog | None = None
     app.include_router(support_report_router.router)
     app.state.web_secret = secrets.token_bytes(32)  # signs the web forms' CSRF tokens
     app.include_router(web.router)
+    app.include_router(web_office.router)
     app.include_router(web_report.router)
     return app
 

@@ -65,11 +65,11 @@ def office_billing(
     lines = [billing_line(r, month, today) for r in rows]
     lines = [line for line in lines if line["verdict"] != "out_of_period"]
     if format == "csv":
-        return _csv(f"billing-{office_id}-{month}.csv",
+        return csv_response(f"billing-{office_id}-{month}.csv",
                     ["受給者証番号", "氏名", "市町村番号", "対象月", "判定", "対面支援回数",
                      "レポート共有", "理由(ルールID)", "ケースID"],
                     [[ln["recipient_number"], ln["name"], ln["municipality_code"], ln["month"],
-                      _VERDICT_JA[ln["verdict"]], ln["face_to_face"],
+                      VERDICT_JA[ln["verdict"]], ln["face_to_face"],
                       "済" if ln["report_shared"] else "未",
                       " / ".join(f"{r['rule']}: {r['text_ja']}" for r in ln["reasons"]),
                       ln["case_id"]] for ln in lines])  # fmt: skip
@@ -89,7 +89,7 @@ def office_retention(
     rows = _office_rows(request, response, principal, cases, office_id, today, "/offices/retention")
     report = retention(rows, fiscal_year).as_json()
     if format == "csv":
-        return _csv(f"retention-{office_id}-{fiscal_year}.csv",
+        return csv_response(f"retention-{office_id}-{fiscal_year}.csv",
                     ["受給者証番号", "氏名", "定着(年度末に雇用継続)", "根拠の記録(版番号)",
                      "ケースID"],
                     [[u["recipient_number"], u["name"], "はい" if u["retained"] else "いいえ",
@@ -98,7 +98,7 @@ def office_retention(
     return {"office_id": office_id, **report}
 
 
-_VERDICT_JA = {"billable": "請求可", "unbillable": "請求不可", "in_progress": "今月(途中)",
+VERDICT_JA = {"billable": "請求可", "unbillable": "請求不可", "in_progress": "今月(途中)",
                "out_of_period": "対象期間外"}  # fmt: skip
 
 
@@ -109,7 +109,14 @@ def _office_rows(
     if not _OFFICE.match(office_id):
         raise invalid("office_id", "事業所番号は半角数字10桁です")
     ensure_can_read(principal, office_id)
-    views: CaseViews = fresh_views(request, response)
+    return office_rows(fresh_views(request, response), cases, principal, office_id, day, endpoint)
+
+
+def office_rows(
+    views: CaseViews, cases: CaseLog, principal: Principal, office_id: str, day: date,
+    endpoint: str,
+) -> list[CaseRow]:  # fmt: skip
+    """Every row of the office, evaluated for today, the read logged once."""
     rows: list[CaseRow] = []
     after = None
     while True:
@@ -124,7 +131,7 @@ def _office_rows(
     return rows
 
 
-def _csv(filename: str, header: list[str], lines: list[list[Any]]) -> Response:
+def csv_response(filename: str, header: list[str], lines: list[list[Any]]) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)

@@ -109,3 +109,20 @@ def test_retention_counts_users_of_three_years_and_those_still_employed(
     assert report["employed_on"] == "2025-03-31"
     rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
     assert sorted(r[2] for r in rows[1:]) == ["いいえ", "はい"]
+
+
+def test_staff_pages_show_the_due_list_and_the_billing_check_of_their_office(
+    client: TestClient, auth: Auth, open_case: Callable[..., str], tokens: dict[str, str]
+) -> None:
+    _supported_case(client, auth, open_case)
+    signed = client.post("/web/login", data={"token": tokens["staff"]}, follow_redirects=False)
+    assert signed.status_code == 303
+
+    due = client.get(f"/web/offices/{OFFICE}/due").text
+    billing = client.get(f"/web/offices/{OFFICE}/billing?month=2024-11").text
+    other = client.get(f"/web/offices/{OTHER_OFFICE}/due")
+
+    assert "今月(2025-06)の本人との対面支援がまだです" in due and "試験 花子" in due
+    assert 'data-verdict="unbillable"' in billing and "1234567890" in billing
+    assert "MON-2" in billing and "国保連への伝送形式ではありません" in billing
+    assert other.status_code == 403
