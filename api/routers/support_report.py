@@ -55,7 +55,7 @@ class ReportView:
     sha256: str
     shared_on: date
     recipients: tuple[Recipient, ...]
-    shared: tuple[dict[str, Any], ...]  # the month's reports already recorded
+    shared: tuple[dict[str, Any], ...]  # the month's recorded sharings, as corrected
     now: MonthCompliance  # MON-4 and billing as the case stands
 
     def as_json(self) -> dict[str, Any]:
@@ -87,7 +87,7 @@ def report_view(
     last = month_end(month_first_day(month))
     found = recipients(reading.history, last, shared_on, asked or [])
     shared = tuple(
-        {"version": f.version, **f.recorded.payload}
+        {"version": f.version, **f.payload.model_dump(mode="json", exclude_none=True)}
         for f in reading.history.of_type("support_report_shared")
         if isinstance(f.payload, SupportReportShared) and f.payload.month == month
     )

@@ -265,3 +265,21 @@ def test_the_case_page_links_each_month_to_its_report(
     _sign_in(client, tokens["staff"])
     page = client.get(f"/web/cases/{supported}").text
     assert f'href="/web/cases/{supported}/report?month={MONTH}"' in page
+
+
+def test_the_months_recorded_sharings_are_listed_as_corrected(
+    client: TestClient, auth: Auth, supported: str, post_event: Post
+) -> None:
+    first = post_event(supported, "support_report_shared", month=MONTH, shared_on="2025-06-01",
+                       shared_with=["本人"], report_sha256="a" * 64)  # fmt: skip
+    version = first.json()["version"]
+    post_event(supported, "support_report_shared", month="2025-04", shared_on="2025-05-01",
+               shared_with=["本人"])  # another month: not listed  # fmt: skip
+    post_event(supported, "event_corrected", target_version=version, reason="共有日の誤り",
+               replacement={"month": MONTH, "shared_on": "2025-06-02", "shared_with": ["本人"],
+                            "report_sha256": "b" * 64})  # fmt: skip
+    body = client.get(f"/cases/{supported}/support-report?month={MONTH}",
+                      headers=auth("staff")).json()  # fmt: skip
+    assert body["shared"] == [{"version": version, "month": MONTH, "shared_on": "2025-06-02",
+                               "shared_with": ["本人"], "report_sha256": "b" * 64}]  # fmt: skip
+    assert body["report_shared"] is True
