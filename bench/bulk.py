@@ -136,12 +136,10 @@ def case_plan(n: int, spec: Spec) -> Plan:
     return plan_case(n, hired, rng, intensity, office=case_office(n, spec.offices))
 
 
-def build_case(
-    n: int, spec: Spec, mapper: Mapper[UUID]
-) -> tuple[list[Case.Event], list[StoredEvent]]:
-    """Case ``n`` built through ``Case.open``/``Case.record``: its events, its snapshots.
+def build_case(n: int, spec: Spec, mapper: Mapper[UUID]) -> tuple[Case, list[StoredEvent]]:
+    """Case ``n`` built through ``Case.open``/``Case.record`` (its events still pending).
 
-    The snapshots are returned already mapped: a snapshot's state shares the case's
+    Its snapshots are returned already mapped: a snapshot's state shares the case's
     record list, which grows with every later event.
     """
     plan = case_plan(n, spec)
@@ -162,8 +160,7 @@ def build_case(
             raise AssertionError(f"case {n}: version {recorded.version} != {entry.version}")
         if spec.snapshots and geometric_snapshot(case.version, CASE_FIRST_SNAPSHOT):
             snapshots.append(mapper.to_stored_event(_snapshot(case, recorded.recorded_at)))
-    events = case.collect_events()
-    return events, snapshots  # type: ignore[return-value]
+    return case, snapshots
 
 
 def _snapshot(case: Case, at: datetime) -> Any:
@@ -180,7 +177,8 @@ def write_batch(app: CaseLog, numbers: Sequence[int], spec: Spec) -> Summary:
     per_case: list[list[tuple[datetime, StoredEvent]]] = []
     snapshots: list[StoredEvent] = []
     for n in numbers:
-        events, snaps = build_case(n, spec, app.mapper)
+        case, snaps = build_case(n, spec, app.mapper)
+        events = case.collect_events()
         per_case.append([(e.timestamp, app.mapper.to_stored_event(e)) for e in events])
         snapshots.extend(snaps)
     # Interleave the batch's cases by recorded instant (each case's own order is kept:
