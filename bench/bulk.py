@@ -224,7 +224,7 @@ def _flush_pipelines_fully() -> None:
     from psycopg import _pipeline_base, generators
     from psycopg.waiting import Ready, Wait
 
-    original = _pipeline_base.pipeline_communicate
+    original = getattr(_pipeline_base, "pipeline_communicate")  # noqa: B009 (private)
     if getattr(original, "_flushes_fully", False):
         return
 
@@ -237,8 +237,8 @@ def _flush_pipelines_fully() -> None:
         return results
 
     communicate._flushes_fully = True  # type: ignore[attr-defined]
-    _pipeline_base.pipeline_communicate = communicate  # type: ignore[assignment]
-    generators.pipeline_communicate = communicate  # type: ignore[assignment]
+    for module in (_pipeline_base, generators):
+        setattr(module, "pipeline_communicate", communicate)  # noqa: B010 (private)
 
 
 def open_store(url: str) -> CaseLog:

@@ -69,9 +69,10 @@ def test_tiny_store_is_complete_even_and_verified(
 def _rows(path: Path) -> list[tuple[object, ...]]:
     with sqlite3.connect(path) as conn:
         query = "SELECT originator_id, originator_version, topic, state FROM {} ORDER BY 1, 2"
-        return conn.execute(query.format("stored_events")).fetchall() + conn.execute(
-            query.format("stored_snapshots")
-        ).fetchall()
+        return (
+            conn.execute(query.format("stored_events")).fetchall()
+            + conn.execute(query.format("stored_snapshots")).fetchall()
+        )
 
 
 def test_same_seed_same_rows_whatever_the_workers(tmp_path: Path) -> None:
