@@ -199,7 +199,9 @@ class ViewStore(TrackingRecorder):
         """Personal data is encrypted with the store's cipher when the store has one."""
         return self.cipher.encrypt(data) if self.cipher is not None else data
 
-    def _unseal(self, data: bytes) -> dict[str, Any]:
+    def _unseal(self, data: bytes | None) -> dict[str, Any]:
+        if data is None:  # a light row: the person was not read
+            return {}
         raw = bytes(data)
         result: dict[str, Any] = orjson.loads(
             self.cipher.decrypt(raw) if self.cipher is not None else raw
@@ -214,7 +216,8 @@ class ViewStore(TrackingRecorder):
     ) -> list[CaseRow]:  # fmt: skip
         """Rows in opening order, of one office (or all), after ``after``.
 
-        ``months``: "*" every month of each row, "YYYY-MM" that month only, None none.
+        ``months``: "*" every month of each row, "YYYY-MM" that month only, None none —
+        and then a light row: no derived dates and no person (what a plain list shows).
         """
         where, params = [], []
         if office is not None:
@@ -224,8 +227,9 @@ class ViewStore(TrackingRecorder):
             where.append("(opened_at > %s OR (opened_at = %s AND case_id > %s))")
             params += [after.opened_at, after.opened_at, after.case_id]
         clause = f"WHERE {' AND '.join(where)}" if where else ""
+        columns = "*" if months is not None else _LIGHT
         sql = (
-            f"SELECT * FROM {self.case_table(gen)} {clause} "
+            f"SELECT {columns} FROM {self.case_table(gen)} {clause} "
             f"ORDER BY opened_at, case_id LIMIT {int(limit)}"
         )
         with self._tx(commit=False) as c:
@@ -269,16 +273,17 @@ class ViewStore(TrackingRecorder):
         if not found:
             return []
         months: dict[str, list[MonthRow]] = {}
-        ids = [str(r["case_id"]) for r in found]
-        marks = ", ".join(["%s"] * len(ids))
-        month_clause = "" if only in ("*", None) else " AND month = %s"
-        params = [*ids, *([only] if month_clause else [])]
-        self._run(
-            c, f"SELECT * FROM {self.month_table(gen)} WHERE case_id IN ({marks}){month_clause} "
-            "ORDER BY month", params,
-        )  # fmt: skip
-        for m in c.fetchall() if only is not None else ():
-            months.setdefault(str(m["case_id"]), []).append(_month_row(m))
+        if only is not None:
+            ids = [str(r["case_id"]) for r in found]
+            marks = ", ".join(["%s"] * len(ids))
+            month_clause = "" if only == "*" else " AND month = %s"
+            params = [*ids, *([only] if month_clause else [])]
+            self._run(
+                c, f"SELECT * FROM {self.month_table(gen)} WHERE case_id IN ({marks})"
+                f"{month_clause} ORDER BY month", params,
+            )  # fmt: skip
+            for m in c.fetchall():
+                months.setdefault(str(m["case_id"]), []).append(_month_row(m))
         return [self._row(r, tuple(months.get(str(r["case_id"]), ()))) for r in found]
 
     def _row(self, r: Any, months: tuple[MonthRow, ...]) -> CaseRow:
@@ -314,6 +319,13 @@ class PostgresViewStore(ViewStore, PostgresTrackingRecorder):
 
     def _index(self, gen: int, what: str) -> str:
         return f"teichaku_view_g{gen}_{what}"  # an index lives in its table's schema
+
+
+#: The columns of a light row (a list shows no dates, no names and no months).
+_LIGHT = (
+    "case_id, office_id, opened_on, opened_at, version, computed_on, row_schema, segments, "
+    "'{}' AS derived, NULL AS person"
+)
 
 
 def _month_row(m: Any) -> MonthRow:
