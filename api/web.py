@@ -25,9 +25,10 @@ from api.access_log import record_access
 from api.auth import Forbidden, Principal, ensure_can_read, ensure_can_write
 from api.deps import case_office
 from api.web_chart import build_chart
-from api.web_dashboard import dashboard
+from api.web_dashboard import dashboard, days_left
 from api.web_forms import changed_fields, form_fields, parse_form
 from domain.application import CaseLog, CaseNotFound
+from domain.calendar import month_of
 from domain.case import Case, CaseRuleViolation
 from domain.history import tokyo_date
 from domain.payloads import PAYLOADS, TYPE_LABEL_JA, FieldProblem, InvalidPayload
@@ -221,6 +222,7 @@ def _case_view(
         entitlement=ent, compliance=compliance(reading).as_json(),
         timeline=list(reversed(timeline(reading).as_json()["entries"])),
         chart=build_chart(history, ent, on), event_type=event_type, tz=zone, zones=TIMEZONES,
+        this_month=month_of(on), days_left=days_left(month_of(on), on),
         as_of_local=as_of.astimezone(ZoneInfo(zone)) if as_of else None,
         types=WRITABLE_TYPES, forms={t: form_fields(t) for t in WRITABLE_TYPES}, form=form,
         errors=errors,

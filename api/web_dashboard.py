@@ -16,6 +16,7 @@ from typing import Any
 
 from api.auth import Principal
 from domain.application import CaseLog
+from domain.calendar import month_end, month_of
 from domain.listing_access import ListingRead
 from projections.case_view import CaseRow
 from projections.view_store import Cursor
@@ -64,6 +65,16 @@ def dashboard(
     )
 
 
+def days_left(month: str, on: date) -> int | None:
+    """Days still open in ``month`` counting ``on`` itself, or None when it is not ``on``'s.
+
+    The month of the day shown is still in progress: a face-to-face contact may yet be
+    made, so it is not "unbillable" until it has ended (MON-1/MON-2). The dashboard and
+    the case page's month grid both ask this, so they agree.
+    """
+    return (month_end(on) - on).days + 1 if month == month_of(on) else None
+
+
 def _row(row: CaseRow, today: date) -> dict[str, Any]:
     derived = row.derived
     status = row.status_on(today)
@@ -81,6 +92,7 @@ def _row(row: CaseRow, today: date) -> dict[str, Any]:
         "supporting": supporting,
         "face_to_face": this_month.face_to_face if this_month else None,
         "no_face_to_face": supporting and this_month is not None and not this_month.face_to_face,
+        "days_left": days_left(month, today),
         "renewal": renewal,
         "renewal_soon": renewal is not None and renewal - today <= RENEWAL_WARNING,
         "plan_due": plan["review_due_by"],

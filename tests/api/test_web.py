@@ -236,18 +236,40 @@ def test_auditor_chooses_an_office_on_the_dashboard(
     assert f"/web/cases/{theirs}" in one and f"/web/cases/{mine}" not in one
 
 
-def test_dashboard_flags_a_month_without_face_to_face_contact(
+def test_dashboard_shows_the_current_month_in_progress_until_it_ends(
     client: TestClient,
     tokens: dict[str, str],
     case_id: str,
     post_event: Callable[..., httpx.Response],
 ) -> None:
-    # Given a case in support and no face-to-face contact in June 2025 (the clock's month)
+    # Given a case in support and no face-to-face contact yet on 2025-06-02 (the clock's day)
     _in_support(case_id, post_event)
     _sign_in(client, tokens["staff"])
-    # When the dashboard is read, then the month is flagged and links to the case's grid
+    # When the dashboard is read, then June is in progress (29 days left), not red
     page = client.get("/web/").text
-    assert f'<a href="/web/cases/{case_id}#months-h">未実施(請求不可 MON-2)</a>' in page
+    link = f'<a href="/web/cases/{case_id}#months-h">今月まだ(残り29日)</a>'
+    assert f'<td class="pending">{link}</td>' in page
+    assert "請求不可" not in page
+
+
+def test_case_page_agrees_the_current_month_is_in_progress_and_an_ended_one_is_unbillable(
+    client: TestClient,
+    tokens: dict[str, str],
+    case_id: str,
+    post_event: Callable[..., httpx.Response],
+) -> None:
+    # Given a case in support with no face-to-face contact in May or June 2025 (today 06-02)
+    _in_support(case_id, post_event)
+    _sign_in(client, tokens["staff"])
+    # When the case page is read, then June is pending with the dashboard's words ...
+    page = client.get(f"/web/cases/{case_id}").text
+    assert 'data-month="2025-06" data-billable="pending"' in page
+    assert "今月まだ(残り29日)" in page
+    # ... and May, which has ended, stays red and unbillable
+    assert '<td class="ng" data-month="2025-05" data-billable="no">' in page
+    # And judged on 2025-05-31 (May's last day), May is in progress with one day left
+    then = client.get(f"/web/cases/{case_id}", params={"on": "2025-05-31"}).text
+    assert 'data-month="2025-05" data-billable="pending"' in then and "残り1日" in then
 
 
 def test_the_chart_and_its_table_show_the_gap_of_a_job_change(
