@@ -47,9 +47,9 @@ def dashboard(
     after: Cursor | None = None,
 ) -> Dashboard:
     """The rows of the office ``wanted`` (all offices when None), and every office seen."""
-    views.catch_up(max_events=5_000)
-    rows, following = views.page(wanted, after, PAGE, months=f"{today:%Y-%m}")
-    rows = views.refresh(rows, today)
+    gen, behind = views.fresh(5_000)
+    rows, following = views.page(wanted, after, PAGE, months=f"{today:%Y-%m}", gen=gen)
+    rows = views.refresh(rows, today, gen)
     # The dashboard shows names and verdicts of the cases: it is a read, and logged once.
     cases.save(
         ListingRead.note(
@@ -59,9 +59,9 @@ def dashboard(
     )  # fmt: skip
     return Dashboard(
         rows=[_row(r, today) for r in rows],
-        offices=views.store.offices(views.generation),
+        offices=views.store.offices(gen),
         next_cursor=following.token() if following else None,
-        behind=views.lag().behind,
+        behind=behind,
     )
 
 

@@ -33,9 +33,9 @@ def _office(principal: Principal, office_id: str) -> str:
 def _rows(request: Request, principal: Principal, office_id: str, endpoint: str) -> Any:
     cases = request.app.state.cases
     views: CaseViews = request.app.state.views
-    views.catch_up(max_events=5_000)
+    gen, _ = views.fresh(5_000)
     today = tokyo_date(cases.clock())
-    return today, office_rows(views, cases, principal, office_id, today, endpoint)
+    return today, office_rows(views, cases, principal, office_id, today, endpoint, gen)
 
 
 @router.get("/web/offices/{office_id}/due")

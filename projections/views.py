@@ -120,14 +120,21 @@ class CaseViews:
         gen = self.generation if gen is None else gen
         return self.store.max_tracking_id(self.tracking_name(gen)) or 0
 
-    def lag(self) -> Lag:
-        gen = self.generation
+    def lag(self, gen: int | None = None) -> Lag:
+        gen = self.generation if gen is None else gen
         position = self.position(gen)
         head = self.cases.recorder.max_notification_id() or 0
         pending = self.cases.recorder.select_notifications(
             position + 1, LAG_COUNT_LIMIT, topics=sorted(CASE_TOPICS)
         )
         return Lag(gen, position, head, len(pending))
+
+    def fresh(self, max_events: int) -> tuple[int, int]:
+        """Catch up (at most ``max_events``) for a read: the live generation and the case
+        events still behind, in as few round trips as a read can take."""
+        gen = self.generation
+        read = self.catch_up(gen, max_events)
+        return gen, (self.lag(gen).behind if read >= max_events else 0)
 
     def catch_up(self, gen: int | None = None, max_events: int | None = None) -> int:
         """Fold every case touched after the view's position; returns events read."""
@@ -164,7 +171,9 @@ class CaseViews:
             rows.append(case_row(case_id, records, day))
         return rows
 
-    def refresh(self, rows: list[CaseRow], on: dt.date) -> list[CaseRow]:
+    def refresh(
+        self, rows: list[CaseRow], on: dt.date, gen: int | None = None
+    ) -> list[CaseRow]:
         """Rows evaluated on an earlier day are folded again for ``on`` and stored.
 
         A refreshed row comes back with all its months; the others keep what was read.
@@ -173,7 +182,7 @@ class CaseViews:
         if not stale:
             return rows
         fresh = {r.case_id: r for r in self.fold(stale, on)}
-        self.store.write(self.generation, list(fresh.values()), None)
+        self.store.write(self.generation if gen is None else gen, list(fresh.values()), None)
         return [fresh.get(r.case_id, r) for r in rows]
 
     def refresh_stale(self, on: dt.date | None = None, limit: int = 200) -> int:
@@ -190,12 +199,13 @@ class CaseViews:
     def page(
         self, office: str | None, after: Cursor | None, limit: int,
         keep: Callable[[CaseRow], bool] = lambda row: True, months: str | None = "*",
+        gen: int | None = None,
     ) -> tuple[list[CaseRow], Cursor | None]:  # fmt: skip
         """Up to ``limit`` rows that ``keep`` accepts, and the cursor of the next page.
 
         ``months`` as in :meth:`ViewStore.page` (a list needs none, a dashboard one).
         """
-        gen = self.generation
+        gen = self.generation if gen is None else gen
         found: list[CaseRow] = []
         while len(found) < limit:
             batch = self.store.page(gen, office, after, max(limit, 50), months)

@@ -44,12 +44,13 @@ def views_of(request: Request) -> CaseViews:
     return views
 
 
-def fresh_views(request: Request, response: Response) -> CaseViews:
-    """The views, caught up with the log (read-your-writes), with their lag in a header."""
+def fresh_views(request: Request, response: Response) -> tuple[CaseViews, int]:
+    """The views caught up with the log (read-your-writes) and their live generation; how
+    far they are still behind goes in a header."""
     views = views_of(request)
-    views.catch_up(max_events=CATCH_UP_LIMIT)
-    response.headers["X-Views-Behind"] = str(views.lag().behind)
-    return views
+    gen, behind = views.fresh(CATCH_UP_LIMIT)
+    response.headers["X-Views-Behind"] = str(behind)
+    return views, gen
 
 
 @router.get("/cases", response_model=CaseList, responses=_ERRORS)
@@ -72,9 +73,9 @@ def list_cases(
     if window.as_of is not None:
         found, following = _folded(cases, window, office, status, after, limit)
     else:
-        views = fresh_views(request, response)
+        views, gen = fresh_views(request, response)
         rows, nxt = views.page(
-            office, after, limit, months=None,
+            office, after, limit, months=None, gen=gen,
             keep=lambda r: status is None or r.status_on(window.on) == status,
         )  # fmt: skip
         found, following = [_from_row(r, window) for r in rows], nxt

@@ -109,22 +109,24 @@ def _office_rows(
     if not _OFFICE.match(office_id):
         raise invalid("office_id", "事業所番号は半角数字10桁です")
     ensure_can_read(principal, office_id)
-    return office_rows(fresh_views(request, response), cases, principal, office_id, day, endpoint)
+    views, gen = fresh_views(request, response)
+    return office_rows(views, cases, principal, office_id, day, endpoint, gen)
 
 
 def office_rows(
     views: CaseViews, cases: CaseLog, principal: Principal, office_id: str, day: date,
-    endpoint: str,
+    endpoint: str, gen: int | None = None,
 ) -> list[CaseRow]:  # fmt: skip
     """Every row of the office, evaluated for today, the read logged once."""
+    gen = views.generation if gen is None else gen
     rows: list[CaseRow] = []
     after = None
     while True:
-        page, after = views.page(office_id, after, 500)
+        page, after = views.page(office_id, after, 500, gen=gen)
         rows += page
         if after is None:
             break
-    rows = views.refresh(rows, max(day, tokyo_date(cases.clock())))
+    rows = views.refresh(rows, max(day, tokyo_date(cases.clock())), gen)
     cases.save(ListingRead.note(endpoint=endpoint, principal_name=principal.name,
                                 role=principal.role, on=day, case_ids=[r.case_id for r in rows],
                                 at=cases.clock()))  # fmt: skip
