@@ -23,6 +23,7 @@ from api.routers import rules as rules_router
 from api.routers import support_report as support_report_router
 from api.routers import trust as trust_router
 from api.settings import Settings
+from api.web_session import WebSignIn
 from domain.application import CaseLog
 from projections.views import CaseViews, ViewFollower
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, cases: CaseLog | None = None
     app.state.settings = settings
     app.state.cases = store
     app.state.tokens = TokenStore(store)
+    app.state.web_sign_in = WebSignIn(store, app.state.tokens)
     app.state.views = views
     errors.install(app)
     app.include_router(case_list_router.router)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from api import cli_trust, cli_views
+from api import cli_tokens, cli_trust, cli_views
 from api.cli_common import close_app, database_option
 from api.cli_common import open_app as open_app  # importable from here, as before
 
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--office", help="事業所番号10桁 (staff では必須)")
     _database_option(create)
     create.set_defaults(handler=lambda args: _token_create(args, create))
+    cli_tokens.register(token_commands, create)  # --expires-in, list, revoke (issue 12)
 
     demo = commands.add_parser("demo", help="デモ事業所を読み込む (load the demo office)")
     demo.add_argument(
@@ -124,7 +125,7 @@ def _token_create(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         parser.error("--office は半角数字10桁の事業所番号です / --office must be 10 digits")
     app = open_app(args.database)
     try:
-        token = app.state.tokens.create(args.role, name, args.office)
+        token = app.state.tokens.create(args.role, name, args.office, args.expires_in)
     finally:
         _close(app)
     print(token)

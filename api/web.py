@@ -27,6 +27,7 @@ from api.deps import case_office
 from api.web_chart import build_chart
 from api.web_dashboard import dashboard, days_left
 from api.web_forms import changed_fields, form_fields, parse_form
+from api.web_session import SESSION_LIFETIME, TOO_MANY_JA
 from domain.application import CaseLog, CaseNotFound
 from domain.calendar import month_of
 from domain.case import Case, CaseRuleViolation
@@ -62,8 +63,8 @@ class SignInRequired(Exception):
 
 
 def _principal(request: Request) -> Principal:
-    token = request.cookies.get(COOKIE, "")
-    found = request.app.state.tokens.authenticate(token) if token else None
+    session = request.cookies.get(COOKIE, "")  # a session secret (api.web_session)
+    found = request.app.state.web_sign_in.principal(session) if session else None
     if found is None:
         raise SignInRequired
     return found  # type: ignore[no-any-return]
@@ -121,17 +122,25 @@ def login_form(request: Request) -> HTMLResponse:
 
 @router.post("/web/login")
 async def login(request: Request) -> Response:
+    """Sign in: a session of 8 hours; failures are limited per source and token prefix."""
     token = str((await request.form()).get("token", "")).strip()
-    if not token or request.app.state.tokens.authenticate(token) is None:
+    sign_in, source = request.app.state.web_sign_in, request.client.host if request.client else ""
+    if sign_in.blocked(token, source):
+        return _page(request, "login.html", 429, error=TOO_MANY_JA)
+    session = sign_in.sign_in(token, source)
+    if session is None:
         return _page(request, "login.html", 401, error="トークンが正しくありません")
     response = RedirectResponse("/web/", status_code=303)
     secure = request.url.scheme == "https"
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=secure)
+    response.set_cookie(COOKIE, session, max_age=int(SESSION_LIFETIME.total_seconds()),
+                        httponly=True, samesite="strict", secure=secure)  # fmt: skip
     return response
 
 
 @router.post("/web/logout")
-def logout() -> RedirectResponse:
+def logout(request: Request) -> RedirectResponse:
+    """Sign out: the session ends in the store (its cookie no longer works anywhere)."""
+    request.app.state.web_sign_in.sign_out(request.cookies.get(COOKIE, ""))
     response = RedirectResponse("/web/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response

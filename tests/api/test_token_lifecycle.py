@@ -1,0 +1,198 @@
+"""Tokens end: they expire, they are revoked on the next request in every process, and
+the web session built on one expires, signs out and is limited in failed sign-ins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.auth import TokenStore
+from api.cli import main, open_app
+from api.web import COOKIE
+from api.web_session import LIMIT_PER_PREFIX, LIMIT_PER_SOURCE, SESSION_LIFETIME, TOO_MANY_JA
+from domain.application import CaseLog
+from tests.api.conftest import MEMORY, OFFICE
+
+
+class Now:
+    """A settable UTC clock for tokens and sessions (moves only when told)."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 4, 1, 0, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def now() -> Now:
+    return Now()
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'tokens.db'}"
+
+
+@pytest.fixture
+def memory() -> Iterator[CaseLog]:
+    log = CaseLog(env=MEMORY)
+    yield log
+    log.close()
+
+
+def test_a_token_works_until_its_expiry_and_not_from_that_instant(
+    memory: CaseLog, now: Now
+) -> None:
+    store = TokenStore(memory, clock=now)
+    token = store.create("auditor", "監査員 試験", expires_in=timedelta(hours=1))
+
+    now.now += timedelta(minutes=59)
+    before = store.authenticate(token)
+    now.now += timedelta(minutes=1)
+
+    assert before is not None and store.authenticate(token) is None
+
+
+def test_without_a_lifetime_a_token_expires_after_ninety_days(memory: CaseLog, now: Now) -> None:
+    store = TokenStore(memory, clock=now)
+    token = store.create("admin", "管理者 試験")
+    (info,) = store.list()
+
+    assert info.expires_at == now.now + timedelta(days=90)
+    now.now += timedelta(days=90)
+    assert store.authenticate(token) is None
+
+
+def test_a_revocation_in_one_process_holds_on_the_next_request_of_another(url: str) -> None:
+    serving, revoking = open_app(url), open_app(url)  # two processes' stores on one file
+    token = serving.state.tokens.create("admin", "管理者 試験")
+    client = TestClient(serving)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/cases", headers=headers).status_code == 200
+
+    (info,) = revoking.state.tokens.list()
+    revoking.state.tokens.revoke(info.id, "端末紛失")
+
+    assert client.get("/cases", headers=headers).status_code == 401
+
+
+def test_token_cli_creates_with_a_lifetime_lists_and_revokes(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["token", "create", "--role", "staff", "--name", "支援員 試験", "--office", OFFICE,
+          "--expires-in", "2d", "--database", url])  # fmt: skip
+    token = capsys.readouterr().out.strip()
+    main(["token", "list", "--database", url])
+    listed = capsys.readouterr().out
+    (row,) = listed.splitlines()[1:]
+    token_id, name, role, office, issued, expires, status = row.split("\t")
+
+    revoked = main(["token", "revoke", token_id, "--reason", "退職", "--database", url])
+    main(["token", "list", "--database", url])
+    after = capsys.readouterr()
+
+    assert (name, role, office, status) == ("支援員 試験", "staff", OFFICE, "有効")
+    lifetime = datetime.fromisoformat(expires) - datetime.fromisoformat(issued)
+    assert timedelta(days=2) - timedelta(seconds=5) < lifetime <= timedelta(days=2, seconds=1)
+    assert token not in listed and token[:12] not in listed
+    assert revoked == 0 and "取消済み" in after.out and "取り消しました" in after.err
+    assert open_app(url).state.tokens.authenticate(token) is None
+    assert open_app(url).state.tokens.principal_of(UUID(token_id)) is None
+
+
+def test_token_cli_refuses_a_lifetime_it_cannot_read_and_an_unknown_id(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as refused:
+        main(["token", "create", "--role", "admin", "--name", "管理者",
+              "--expires-in", "90", "--database", url])  # fmt: skip
+    unknown = main(["token", "revoke", "00000000-0000-0000-0000-000000000001", "--database", url])
+
+    err = capsys.readouterr().err
+    assert refused.value.code == 2 and "90d" in err
+    assert unknown == 1 and "見つかりません" in err
+
+
+# -- the web session -----------------------------------------------------------------
+
+
+def _web(url: str, now: Now) -> tuple[TestClient, str]:
+    app = open_app(url)
+    app.state.tokens.clock = now
+    app.state.web_sign_in.clock = now
+    token = app.state.tokens.create("staff", "支援員 試験", OFFICE, timedelta(days=30))
+    return TestClient(app), token
+
+
+def _sign_in(client: TestClient, token: str) -> int:
+    return client.post("/web/login", data={"token": token}, follow_redirects=False).status_code
+
+
+def test_the_session_cookie_is_not_the_token_and_ends_after_the_session_lifetime(
+    url: str, now: Now
+) -> None:
+    client, token = _web(url, now)
+    assert _sign_in(client, token) == 303
+    cookie = client.cookies[COOKIE]
+
+    inside = client.get("/web/", follow_redirects=False).status_code
+    now.now += SESSION_LIFETIME
+
+    assert token not in cookie and inside == 200
+    assert client.get("/web/", follow_redirects=False).headers["location"] == "/web/login"
+
+
+def test_sign_out_ends_the_session_for_a_copied_cookie_too(url: str, now: Now) -> None:
+    client, token = _web(url, now)
+    _sign_in(client, token)
+    copied = client.cookies[COOKIE]
+
+    client.post("/web/logout", follow_redirects=False)
+    other = TestClient(client.app, cookies={COOKIE: copied})
+
+    assert other.get("/web/", follow_redirects=False).headers["location"] == "/web/login"
+
+
+def test_revoking_the_token_ends_its_web_session(url: str, now: Now) -> None:
+    client, token = _web(url, now)
+    _sign_in(client, token)
+
+    (info,) = open_app(url).state.tokens.list()
+    open_app(url).state.tokens.revoke(info.id, "")
+
+    assert client.get("/web/", follow_redirects=False).headers["location"] == "/web/login"
+
+
+def test_failures_for_one_token_prefix_lock_that_prefix_even_for_the_right_token(
+    url: str, now: Now
+) -> None:
+    client, token = _web(url, now)
+    for n in range(LIMIT_PER_PREFIX):
+        assert _sign_in(client, token[:8] + f"wrong{n}") == 401
+
+    refused = client.post("/web/login", data={"token": token})
+    now.now += timedelta(minutes=15)  # the next window
+
+    assert refused.status_code == 429 and TOO_MANY_JA in refused.text
+    assert COOKIE not in client.cookies
+    assert _sign_in(client, token) == 303
+
+
+def test_failures_from_one_source_are_counted_across_server_processes(
+    url: str, now: Now
+) -> None:
+    first, token = _web(url, now)
+    second = TestClient(open_app(url))
+    second.app.state.web_sign_in.clock = now  # type: ignore[attr-defined]
+    second.app.state.tokens.clock = now  # type: ignore[attr-defined]
+    for n in range(LIMIT_PER_SOURCE):  # each a different prefix: only the source counts
+        client = first if n % 2 else second
+        assert _sign_in(client, f"{n:08d}-not-a-token") == 401
+
+    assert _sign_in(first, token) == 429 and _sign_in(second, token) == 429
