@@ -34,12 +34,16 @@ _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
-def get_cases(request: Request) -> CaseLog:
+# Dependencies that only read the request or app state are ``async``: FastAPI runs a
+# plain ``def`` dependency in its thread pool, one thread hop each, for no I/O at all.
+
+
+async def get_cases(request: Request) -> CaseLog:
     cases: CaseLog = request.app.state.cases
     return cases
 
 
-def get_tokens(request: Request) -> TokenStore:
+async def get_tokens(request: Request) -> TokenStore:
     tokens: TokenStore = request.app.state.tokens
     return tokens
 
@@ -87,7 +91,7 @@ def parse_instant(text: str, field: str) -> datetime:
         raise invalid(field, "存在しない日時です") from None
 
 
-def read_window(
+async def read_window(
     cases: CasesDep,
     on: Annotated[
         str | None, Query(description="評価する日 YYYY-MM-DD(既定: 日本時間の今日)")
@@ -192,7 +196,7 @@ ReadableCase = Annotated[CaseRead, Depends(readable_case)]
 StoredCase = Annotated[CaseRead, Depends(stored_case)]
 
 
-def if_match(
+async def if_match(
     value: Annotated[
         str | None, Header(alias="If-Match", description="この版のままなら記録する(例 3)")
     ] = None,
@@ -206,7 +210,7 @@ def if_match(
     return int(text)
 
 
-def idempotency_key(
+async def idempotency_key(
     value: Annotated[
         str | None,
         Header(alias="Idempotency-Key", description="再送しても二重に記録しないためのキー"),

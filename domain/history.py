@@ -57,6 +57,16 @@ class Recorded:
     hash: str
     previous_hash: str
     typed: Payload | None = field(default=None, init=False, compare=False, repr=False)
+    _recorded_at_text: str | None = field(default=None, init=False, compare=False, repr=False)
+
+    @property
+    def recorded_at_text(self) -> str:
+        """``recorded_at`` in ISO 8601, formatted once per record (every read shows it)."""
+        text = self._recorded_at_text
+        if text is None:
+            text = self.recorded_at.isoformat()
+            object.__setattr__(self, "_recorded_at_text", text)
+        return text
 
     @property
     def effective_on(self) -> date:
@@ -71,7 +81,7 @@ class Recorded:
         return {
             "version": self.version,
             "type": self.type,
-            "recorded_at": self.recorded_at.isoformat(),
+            "recorded_at": self.recorded_at_text,
             "recorded_by": self.recorded_by,
             "payload": dict(self.payload),
         }

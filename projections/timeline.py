@@ -142,7 +142,7 @@ def _base_entry(rec: Recorded, day: date, payload: Mapping[str, Any]) -> dict[st
         "label_ja": event_label_ja(rec.type, payload),
         "version": rec.version,
         "payload": dict(payload),
-        "recorded_at": rec.recorded_at.isoformat(),
+        "recorded_at": rec.recorded_at_text,
         "recorded_by": rec.recorded_by,
     }
 
