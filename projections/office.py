@@ -69,7 +69,7 @@ def due_items(row: CaseRow, on: dt.date) -> list[DueItem]:
     previous = month_of(add_months(dt.date(on.year, on.month, 1), -1))
     before = next((m for m in row.months if m.month == previous), None)
     if before is not None and not before.report_shared:
-        text = f"{previous}分の支援レポートが未共有のため、この月は請求できません"
+        text = f"{previous}分の支援レポートがまだ共有されていません(この月の請求の前に必要です)"
         items.append(DueItem("MON-4", text, month_end(add_months(on, -1)), overdue=True))
     items += _renewal(d, on) + _plan(d, on) + _end_sharing(d, on) + _evidence(d, on)
     return items
