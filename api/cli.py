@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from api import cli_tokens, cli_trust, cli_views
-from api.cli_common import close_app, database_option
+from api.cli_common import CommandError, close_app, database_option
 from api.cli_common import open_app as open_app  # importable from here, as before
 
 ROLES = ("staff", "auditor", "admin")
@@ -31,7 +31,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "handler", None) is None:
         parser.print_help(sys.stderr)
         return 2
-    return int(args.handler(args) or 0)
+    try:
+        return int(args.handler(args) or 0)
+    except CommandError as exc:  # one line a person can act on; no traceback
+        print(f"teichaku: {exc}", file=sys.stderr)
+        return 2
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,9 @@ import it rather than each other.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from api.settings import DEFAULT_DATABASE, Settings
 
@@ -21,15 +23,77 @@ def database_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def open_app(option: str | None) -> Any:
+class CommandError(Exception):
+    """What a person can act on, said in one line: ``teichaku`` prints it and exits 2."""
+
+
+def open_app(option: str | None, *, read_only: bool = False) -> Any:
     """The API application on the chosen database (its ``state`` holds cases and tokens).
 
     Without ``--database``: ``$TEICHAKU_DATABASE``, else the SQLite file under ./var/
-    (its folder is created), as :class:`api.settings.Settings` decides.
+    (its folder is created), as :class:`api.settings.Settings` decides. A ``read_only``
+    command (verify, export, …) never creates a store: a missing SQLite file is an error,
+    not an empty store that "verifies". A bad URL or an unreachable server is a
+    :class:`CommandError`, never a traceback.
     """
     from api.app import create_app
 
-    return create_app(Settings(database_url=option))
+    settings = Settings(database_url=option)
+    url = settings.url
+    try:
+        env = settings.persistence_env()
+    except ValueError:
+        raise CommandError(
+            f"データベースの URL が読めません: {masked(url)}"
+            "(sqlite:///ファイル.db または postgresql://利用者@ホスト:ポート/DB名)"
+        ) from None
+    if env["PERSISTENCE_MODULE"].endswith("sqlite"):
+        _check_sqlite(env["SQLITE_DBNAME"], read_only)
+    else:
+        _check_postgres(env, url)
+    try:
+        return create_app(settings)
+    except Exception as exc:  # the library's errors vary by backend; say which store failed
+        raise CommandError(f"データベースを開けません: {masked(url)}({_first_line(exc)})") from None
+
+
+def _check_sqlite(path: str, read_only: bool) -> None:
+    if not read_only or path in ("", ":memory:") or Path(path).is_file():
+        return
+    raise CommandError(
+        f"データベースのファイルがありません: {path}(--database または $TEICHAKU_DATABASE を"
+        "確かめてください。読み取りのみのコマンドは新しく作りません)"
+    )
+
+
+def _check_postgres(env: dict[str, str], url: str) -> None:
+    """Connect once with a short timeout: the library's pool would wait 30 s, then trace."""
+    import psycopg
+
+    try:
+        psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"], password=env.get("POSTGRES_PASSWORD") or None,
+            connect_timeout=5,
+        ).close()  # fmt: skip
+    except psycopg.Error as exc:
+        raise CommandError(
+            f"PostgreSQL に接続できません: {masked(url)}({_first_line(exc)})"
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def masked(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def close_app(app: Any) -> None:

@@ -45,7 +45,7 @@ def register(commands: Any) -> None:
 def _verify(args: argparse.Namespace) -> int:
     if args.bundle is not None:
         return _verify_bundle(args.bundle)
-    app = open_app(args.database)
+    app = open_app(args.database, read_only=True)
     try:
         cases: CaseLog = app.state.cases
         ids = [args.case] if args.case else stored_case_ids(cases)
@@ -100,18 +100,22 @@ def _verify_bundle(path: Path) -> int:
         _say(f"ファイルを読めません: {path} ({exc.strerror})")
         return 2
     report = verify_bundle_bytes(raw)
+    if report.case_id is None:  # not JSON, or not an object: not a bundle at all
+        _say(f"バンドルとして読めません: {path}({report.problems[0]['text_ja']})")
+        return 2
     if report.ok:
         print(f"{report.case_id} OK bundle {path} (head {report.head})")
         return 0
+    name = report.case_id if report.case_id != "None" else str(path)  # no case_id in it
     for p in report.problems:
-        print(f"{report.case_id} NG {p['location']} {p['problem']}: {p['text_ja']}")
+        print(f"{name} NG {p['location']} {p['problem']}: {p['text_ja']}")
     return 1
 
 
 def _export(args: argparse.Namespace) -> int:
     from api.routers.trust import export_bundle
 
-    app = open_app(args.database)
+    app = open_app(args.database, read_only=True)
     try:
         cases: CaseLog = app.state.cases
         try:

@@ -83,7 +83,7 @@ def _rebuild(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from api.cli import open_app
 
-    app = open_app(args.database)
+    app = open_app(args.database, read_only=True)
     try:
         lag = app.state.views.lag()
         count = app.state.views.store.count(lag.generation)
