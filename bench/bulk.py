@@ -105,6 +105,9 @@ class Summary:
     events: int = 0
     snapshots: int = 0
     seconds: float = 0.0
+    #: Summed over the workers: building the cases (domain + mapper), and the inserts.
+    building: float = 0.0
+    inserting: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -176,6 +179,7 @@ def write_batch(app: CaseLog, numbers: Sequence[int], spec: Spec) -> Summary:
     """Build the cases ``numbers`` and write them in one transaction (then their snapshots)."""
     per_case: list[list[tuple[datetime, StoredEvent]]] = []
     snapshots: list[StoredEvent] = []
+    started = time.perf_counter()
     for n in numbers:
         case, snaps = build_case(n, spec, app.mapper)
         events = case.collect_events()
@@ -184,10 +188,14 @@ def write_batch(app: CaseLog, numbers: Sequence[int], spec: Spec) -> Summary:
     # Interleave the batch's cases by recorded instant (each case's own order is kept:
     # its instants strictly increase).
     stored = [s for _, s in heapq.merge(*per_case, key=lambda pair: pair[0])]
+    built = time.perf_counter()
     app.recorder.insert_events(stored)
     if snapshots and app.snapshots is not None:
         app.snapshots.recorder.insert_events(snapshots)
-    return Summary(cases=len(numbers), events=len(stored), snapshots=len(snapshots))
+    return Summary(
+        cases=len(numbers), events=len(stored), snapshots=len(snapshots),
+        building=built - started, inserting=time.perf_counter() - built,
+    )  # fmt: skip
 
 
 # One application per worker process (opened by the pool's initializer).
@@ -301,6 +309,8 @@ def generate(
             done.cases += part.cases
             done.events += part.events
             done.snapshots += part.snapshots
+            done.building += part.building
+            done.inserting += part.inserting
             bar.total = max(done.events, round(done.events / done.cases * cases))
             bar.update(part.events)
             bar.set_postfix(cases=f"{done.cases}/{cases}", refresh=False)
@@ -390,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         f"in {summary.seconds:.1f} s = {summary.rate:,.0f} events/s "
         f"({args.workers} worker(s), {args.offices} offices)"
     )
+    print(f"worker time: building {summary.building:.1f} s, inserting {summary.inserting:.1f} s")
     print("store size: " + ", ".join(f"{k} {v / 2**20:,.1f} MiB" for k, v in sizes.items()))
     return 0
 
