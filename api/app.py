@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from fastapi import FastAPI
 
-from api import errors, web, web_office, web_report
+from api import errors, web, web_dispute, web_new_case, web_office, web_report
 from api.auth import TokenStore
 from api.routers import case_list as case_list_router
 from api.routers import cases as cases_router
@@ -84,9 +84,11 @@ def create_app(settings: Settings | None = None, *, cases: CaseLog | None = None
     app.include_router(trust_router.router)
     app.include_router(support_report_router.router)
     app.state.web_secret = secrets.token_bytes(32)  # signs the web forms' CSRF tokens
+    app.include_router(web_new_case.router)  # before web's /web/cases/{case_id}
     app.include_router(web.router)
     app.include_router(web_office.router)
     app.include_router(web_report.router)
+    app.include_router(web_dispute.router)
     return app
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import Forbidden, NotAuthenticated
@@ -90,8 +90,20 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(problem, str(exc), problems, headers)
 
 
-async def _request_invalid(request: Request, exc: Exception) -> JSONResponse:
+def _web_not_found(request: Request) -> Response | None:
+    """A staff page's address that names nothing (or no case): a Japanese page, not JSON."""
+    if not request.url.path.startswith("/web/"):
+        return None
+    from api.web import not_found_page  # the pages import this module: import when needed
+
+    return not_found_page(request)
+
+
+async def _request_invalid(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    page = _web_not_found(request)
+    if page is not None:  # /web/cases/not-a-uuid: an address that names no case
+        return page
     problems = [_field_problem(err) for err in exc.errors()]
     return problem_response(_VALIDATION, "送信内容に誤りがあります(errors を参照)", problems)
 
@@ -115,8 +127,11 @@ _VALIDATION_MESSAGES = {
 }
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    page = _web_not_found(request) if exc.status_code == 404 else None
+    if page is not None:
+        return page
     problem = Problem(exc.status_code, f"http-{exc.status_code}", "リクエストを処理できません")
     detail = "そのURLはありません" if exc.status_code == 404 else str(exc.detail)
     return problem_response(problem, detail, headers=getattr(exc, "headers", None))

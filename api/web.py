@@ -24,9 +24,10 @@ from fastapi.templating import Jinja2Templates
 from api.access_log import record_access
 from api.auth import Forbidden, Principal, ensure_can_read, ensure_can_write
 from api.deps import case_office
+from api.web_amend import amend_payload, is_amend_form, split_amend
 from api.web_chart import build_chart
 from api.web_dashboard import dashboard, days_left
-from api.web_forms import changed_fields, form_fields, parse_form
+from api.web_forms import changed_fields, form_fields, parse_form, place_problems
 from api.web_session import SESSION_LIFETIME, TOO_MANY_JA
 from domain.application import CaseLog, CaseNotFound
 from domain.calendar import month_of
@@ -98,6 +99,12 @@ def _guarded(request: Request, render: Any) -> Response:
         return _page(request, "error.html", 403, title="権限がありません", message=str(exc))
     except CaseNotFound:
         return _page(request, "error.html", 404, title="ケースが見つかりません", message="")
+
+
+def not_found_page(request: Request) -> HTMLResponse:
+    """An unknown /web address (api.errors sends it here): Japanese, with the way back."""
+    message = "このアドレスのページはありません。リンクや入力したアドレスを確かめてください。"
+    return _page(request, "error.html", 404, title="ページが見つかりません", message=message)
 
 
 @router.get("/")
@@ -194,7 +201,10 @@ async def record_event(request: Request, case_id: UUID) -> Response:
         if event_type not in WRITABLE_TYPES:
             problems = [FieldProblem(field="type", message="記録の種類を選んでください")]
             return _case_view(request, principal, case, "contact_recorded", problems, form)
-        payload, problems = parse_form(event_type, form)
+        if is_amend_form(event_type, form):  # 訂正/取消 beside a timeline entry
+            payload, problems = amend_payload(form)
+        else:
+            payload, problems = parse_form(event_type, form)
         if not problems:
             try:
                 recorded = cases.record(
@@ -223,13 +233,18 @@ def _case_view(
     reading = read_case(case, on, as_of)
     history = reading.history
     ent = entitlement(reading).as_json()
+    entries = list(reversed(timeline(reading).as_json()["entries"]))
+    status = 422 if problems else 200
+    amend, event_type, form, problems = split_amend(
+        entries, request.query_params, event_type, form, problems
+    )
     event_type = event_type if event_type in WRITABLE_TYPES else "contact_recorded"
-    errors, unplaced = _place(problems or [], [f.name for f in form_fields(event_type)])
+    errors, unplaced = place_problems(problems or [], form_fields(event_type))
     return _page(
-        request, "case.html", 422 if problems else 200,
+        request, "case.html", status, amend=amend,
         principal=principal, case_id=case_id, on=on, as_of=as_of, opened=history.opened(),
         entitlement=ent, compliance=compliance(reading).as_json(),
-        timeline=list(reversed(timeline(reading).as_json()["entries"])),
+        timeline=entries,
         chart=build_chart(history, ent, on), event_type=event_type, tz=zone, zones=TIMEZONES,
         this_month=month_of(on), days_left=days_left(month_of(on), on),
         as_of_local=as_of.astimezone(ZoneInfo(zone)) if as_of else None,
@@ -239,24 +254,6 @@ def _case_view(
         can_write=principal.role != "auditor" and as_of is None, csrf=_csrf(request),
         recorded=request.query_params.get("recorded", ""), window_problem=window_problem,
     )  # fmt: skip
-
-
-def _place(
-    problems: list[FieldProblem], names: list[str]
-) -> tuple[dict[str, str], list[FieldProblem]]:
-    """Each problem beside its input: a missing object (``employer``) goes to its first
-    input (``employer.name``); what fits no input is listed above the form."""
-    placed: dict[str, str] = {}
-    unplaced: list[FieldProblem] = []
-    for problem in problems:
-        name = next((n for n in names if n == problem.field), None) or next(
-            (n for n in names if n.startswith(problem.field + ".")), None
-        )
-        if name is None:
-            unplaced.append(problem)
-        else:
-            placed[name] = " / ".join(filter(None, [placed.get(name), problem.message]))
-    return placed, unplaced
 
 
 def _window(request: Request, cases: CaseLog) -> tuple[datetime | None, date, str, str | None]:

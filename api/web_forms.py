@@ -10,6 +10,7 @@ validation decides — and its field names (``employer.name``) match the inputs.
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -17,9 +18,9 @@ from datetime import date
 from typing import Any, Literal, get_args, get_origin
 
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from domain.payloads import PAYLOADS, FieldProblem
+from domain.payloads import PAYLOADS, FieldProblem, field_problems
 
 #: Japanese labels of payload fields (dotted names); unknown ones show the field name.
 FIELD_LABEL_JA = {
@@ -44,6 +45,12 @@ FIELD_LABEL_JA = {
     "covers_on": "証明の対象日", "ended_on": "終了日", "handed_over_to": "引継ぎ先",
     "declined_on": "お断りした日", "target_version": "対象の版番号",
     "replacement": "訂正後の内容(JSON)",
+    "person.name": "氏名", "person.name_kana": "氏名(カナ)",
+    "recipient_number": "受給者証番号(10桁)", "office_id": "事業所番号(10桁)",
+    "prior_service.kind": "就職前に利用していたサービス",
+    "prior_service.ended_on": "そのサービスの利用終了日",
+    "prior_service.temporary_while_employed": "就職後の一時的な利用(ELIG-2)",
+    "opened_on": "ケース開始日",
 }  # fmt: skip
 
 #: Japanese labels of enumeration values.
@@ -55,6 +62,9 @@ CHOICE_LABEL_JA = {
     "employment_certificate": "在職証明書", "payslip": "給与明細",
     "insurance_card": "保険証の写し", "period_expired": "期間満了", "resigned": "退職",
     "person_request": "本人の希望", "other": "その他",
+    "employment_transition": "就労移行支援", "continuous_a": "就労継続支援A型",
+    "continuous_b": "就労継続支援B型", "daily_life_care": "生活介護",
+    "independence_training": "自立訓練",
 }  # fmt: skip
 
 
@@ -67,6 +77,12 @@ class Field:
     label: str
     required: bool
     choices: tuple[tuple[str, str], ...] = ()
+    #: The value of a form not yet submitted (a consent is usually written: CON-1).
+    default: str = ""
+
+
+#: Initial values of inputs, by dotted name.
+DEFAULTS = {"written": "true"}
 
 
 def form_fields(event_type: str) -> list[Field]:
@@ -84,7 +100,9 @@ def _fields(model: type[BaseModel], prefix: str) -> list[Field]:
             continue
         label = FIELD_LABEL_JA.get(dotted, FIELD_LABEL_JA.get(name, name))
         kind, choices = _kind(annotation)
-        out.append(Field(dotted, kind, label, info.is_required(), choices))
+        out.append(
+            Field(dotted, kind, label, info.is_required(), choices, DEFAULTS.get(dotted, ""))
+        )
     return out
 
 
@@ -129,7 +147,73 @@ def parse_form(event_type: str, form: dict[str, str]) -> tuple[dict[str, Any], l
             _put(payload, field.name, _value(field, raw))
         except ValueError as exc:
             problems.append(FieldProblem(field=field.name, message=str(exc)))
-    return payload, problems
+    return payload, problems + _schema_problems(event_type, payload, problems)
+
+
+def _schema_problems(
+    event_type: str, payload: dict[str, Any], unread: list[FieldProblem]
+) -> list[FieldProblem]:
+    """The payload schema's problems too, so a form shows every error at once, not in
+    stages (a field that could not be read is left out: "missing" would mislead)."""
+    if event_type not in PAYLOADS:
+        return []
+    try:
+        PAYLOADS[event_type].model_validate(payload)
+    except ValidationError as exc:
+        skip = {p.field for p in unread}
+        return [p for p in field_problems(exc) if p.field not in skip]
+    return []
+
+
+def place_problems(
+    problems: list[FieldProblem], fields: list[Field]
+) -> tuple[dict[str, str], list[FieldProblem]]:
+    """Each problem beside its input, in Japanese: a missing object (``employer``) goes to
+    its first input (``employer.name``); a cross-field one (``valid_to`` before
+    ``valid_from``) to the first input its message names; field names in messages become
+    their labels. What fits no input is returned with a Japanese label as its field."""
+    names = [f.name for f in fields]
+    placed: dict[str, str] = {}
+    unplaced: list[FieldProblem] = []
+    for problem in problems:
+        name = next((n for n in names if n == problem.field), None) or next(
+            (n for n in names if n.startswith(problem.field + ".")), None
+        ) or _named_in(problem.message, names)  # fmt: skip
+        message = humanised(problem.message)
+        if name is None:
+            unplaced.append(FieldProblem(field=label_of(problem.field), message=message))
+        else:
+            placed[name] = " / ".join(filter(None, [placed.get(name), message]))
+    return placed, unplaced
+
+
+def _named_in(message: str, names: list[str]) -> str | None:
+    found = [(m.start(), m.group(0)) for m in _IDENT.finditer(message) if m.group(0) in names]
+    return min(found)[1] if found else None
+
+
+_IDENT = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*")
+
+
+def humanised(message: str) -> str:
+    """``valid_to(支給決定の終了日)は valid_from(開始日)以降…`` → ``支給決定の終了日は支給決定の
+    開始日以降…``: a field name (and the gloss after it) becomes the form's label."""
+
+    def label(m: re.Match[str]) -> str:
+        name = m.group(1)
+        return label_of(name) if name in _KNOWN else m.group(0)
+
+    return _NAME_GLOSS.sub(label, message)
+
+
+_KNOWN = set(FIELD_LABEL_JA) | {k.rsplit(".", 1)[-1] for k in FIELD_LABEL_JA}
+_NAME_GLOSS = re.compile(r"\s?\b([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*)(?:\([^)]*\))?\s?")
+
+
+def label_of(name: str) -> str:
+    """The Japanese label of a dotted field name (else the name itself)."""
+    leaf = name.rsplit(".", 1)[-1]
+    return FIELD_LABEL_JA.get(name, FIELD_LABEL_JA.get(leaf, name))
 
 
 def _value(field: Field, raw: str) -> Any:

@@ -79,7 +79,8 @@ def _decision_gaps(ent: Entitlement, day: dt.date) -> list[Gap]:
     limit = decision_max_end(decision.valid_from)
     if day > limit:
         text = (
-            f"第{decision.version}版の支給決定のうち開始から1年({limit.isoformat()}満了)を"
+            f"支給決定({decision.valid_from.isoformat()}〜{decision.valid_to.isoformat()})"
+            f"のうち開始から1年({limit.isoformat()}満了)を"
             "超えた部分で、有効な支給決定として扱えません"
         )
         return [Gap("PER-3", f"beyond_year_{decision.version}", text, decision.sources)]

@@ -227,10 +227,15 @@ def _status(
         return "waiting", explained("ELIG-3", text, eligible.explanation.events)
     current = covering(decisions, r.on)
     if current is not None:
-        text = f"{on}は第{current.version}版の支給決定の期間内です"
+        text = f"{on}は{decision_ja(current)}の期間内です"
         return "in_support", explained("PER-1", text, current.sources)
     text = f"{on}時点で対象期間内ですが、この日を含む支給決定の記録がありません"
     return "eligible_no_decision", explained("PER-1", text, eligible.explanation.events)
+
+
+def decision_ja(decision: DecisionView) -> str:
+    """A decision as staff name it, by its period (its version is in the sources)."""
+    return f"支給決定({decision.valid_from.isoformat()}〜{decision.valid_to.isoformat()})"
 
 
 def _renewal(
@@ -242,19 +247,16 @@ def _renewal(
         return None, False
     later = [d for d in decisions if d.valid_from > current.valid_from]
     if later:
-        text = f"第{current.version}版の支給決定は第{later[-1].version}版で更新済みです"
+        text = f"{decision_ja(current)}は{decision_ja(later[-1])}で更新済みです"
         r.notes.append(explained("PER-1", text, current.sources, later[-1].sources))
         return None, False
     if last is not None and current.valid_to >= last.date:
-        text = f"第{current.version}版の支給決定は対象期間の最後まで続くため、更新はありません"
+        text = f"{decision_ja(current)}は対象期間の最後まで続くため、更新はありません"
         r.notes.append(explained("PER-2", text, current.sources))
         return None, False
     due = current.valid_to
     warning = rules.renewal_warning(due, r.on)
-    text = (
-        f"第{current.version}版の支給決定は{due.isoformat()}に終了するため、"
-        "それまでに更新が必要です"
-    )
+    text = f"{decision_ja(current)}は{due.isoformat()}に終了するため、それまでに更新が必要です"
     if warning:
         left = (due - r.on).days
         r.notes.append(

@@ -243,10 +243,7 @@ def _milestones(reading: Reading) -> list[dict[str, Any]]:
         out += _derived("support_end", ent.support_end)
     out += _derived("job_change_deadline", ent.job_change_deadline)
     for d in ent.decisions:
-        text = (
-            f"第{d.version}版の支給決定({d.valid_from.isoformat()}から)は"
-            f"{d.valid_to.isoformat()}に終了します"
-        )
+        text = f"支給決定({d.valid_from.isoformat()}から)は{d.valid_to.isoformat()}に終了します"
         why = explained("PER-1", text, d.sources)
         out.append(_milestone("decision_ends", d.valid_to, why, f"(第{d.version}版)"))
     out += _derived("renewal_due", ent.renewal_due_by)

@@ -7,13 +7,11 @@ so what a bundle carries is what the database holds.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.access_log import access_entries
 from api.auth import Forbidden
@@ -27,16 +25,11 @@ from api.errors import invalid
 from domain.application import CaseLog
 from domain.history import Recorded
 from domain.listing_access import listings_naming
-from domain.rulebook import RULES
 from projections.bundle import build_bundle
-from projections.dispute import STATUS_LABEL_JA, dispute
+from projections.dispute import dispute
 
 router = APIRouter(prefix="/cases", tags=["監査"])
 
-_TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-)
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "認証が必要です"},
     403: {"description": "このケースを閲覧する権限がありません"},
@@ -86,10 +79,9 @@ def get_dispute(
     report = dispute(case.reading)
     data = report.as_json()
     if format == "html" or _wants_html(request):
-        page = _TEMPLATES.get_template("dispute.html").render(
-            r=data, case_id=str(case.case_id), rules=RULES, status_ja=STATUS_LABEL_JA
-        )
-        return HTMLResponse(page)
+        from api.web_dispute import person_of, render_dispute  # it imports the web pages
+
+        return HTMLResponse(render_dispute(data, case.case_id, person_of(case.reading)))
     return data
 
 
