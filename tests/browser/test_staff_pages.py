@@ -1,0 +1,131 @@
+"""The staff pages as a support worker meets them (issue 14), in real Chromium on the demo
+office: the month in progress, a correction from the timeline, a new case, the dispute
+report, every form error at once, an unknown address."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from domain.calendar import month_end
+from domain.history import read_history, tokyo_date, utc_now
+from tests.browser.conftest import Site
+
+pytestmark = pytest.mark.browser
+
+
+def _signed_in(site: Site, browser: Any, role: str = "staff", **context: Any) -> Any:
+    page = browser.new_page(**{"viewport": {"width": 1280, "height": 900}, "locale": "ja-JP",
+                               **context})  # fmt: skip
+    page.goto(f"{site.url}/web/login")
+    page.get_by_label("アクセストークン").fill(site.demo.tokens[role])
+    page.get_by_role("button", name="ログイン").click()
+    page.get_by_role("heading", name="事業所のケース").wait_for()
+    return page
+
+
+def _name(site: Site, scenario: str) -> str:
+    opened = read_history(site.cases.records(site.demo.cases[scenario])).opened()
+    assert opened is not None
+    return str(opened.payload.person.name)  # type: ignore[attr-defined]
+
+
+def test_the_month_in_progress_reads_the_same_on_the_dashboard_and_the_case_page(
+    site: Site, browser: Any
+) -> None:
+    today = tokyo_date(utc_now())
+    left = (month_end(today) - today).days + 1
+    page = _signed_in(site, browser)
+    pending = page.locator("td.pending a", has_text=f"今月まだ(残り{left}日)")
+    if pending.count() == 0:  # every case in support already met this month
+        pytest.skip("no case in support without a face-to-face contact this month")
+    assert page.locator("td.ng", has_text="請求不可").count() == 0
+    pending.first.click()
+    cell = page.locator(f'td[data-month="{today:%Y-%m}"]')
+    cell.wait_for()
+    assert cell.get_attribute("data-billable") == "pending"
+    assert f"今月まだ(残り{left}日)" in cell.inner_text()
+    page.close()
+
+
+def test_a_record_is_corrected_from_its_timeline_entry(site: Site, browser: Any) -> None:
+    page = _signed_in(site, browser)
+    page.get_by_role("link", name=_name(site, "in_support_year3")).click()
+    case_id = site.demo.cases["in_support_year3"]
+    before = len(site.cases.records(case_id))
+    page.locator(".timeline .amend-links a", has_text="訂正").last.click()  # the oldest entry
+    page.locator("#amend-h").wait_for()
+    assert "訂正する: 第1版" in page.locator("#amend-h").inner_text()
+    name = page.get_by_label("氏名(必須)")
+    assert name.input_value() == _name(site, "in_support_year3")  # filled with what it says now
+    page.get_by_label("訂正の理由(必須)").fill("")
+    page.get_by_role("button", name="訂正を記録する").click()
+    error = page.locator("#f-amend-reason-err")
+    error.wait_for()
+    assert "理由を入力してください" in error.inner_text()
+    page.get_by_label("訂正の理由(必須)").fill("受給者証で確認")
+    page.get_by_role("button", name="訂正を記録する").click()
+    page.get_by_text("記録しました。").wait_for()
+    records = site.cases.records(case_id)
+    assert len(records) == before + 1 and records[-1].type == "event_corrected"
+    page.close()
+
+
+def test_a_new_case_is_opened_from_the_dashboard(site: Site, browser: Any) -> None:
+    page = _signed_in(site, browser)
+    page.get_by_role("link", name="新規ケース").click()
+    page.get_by_role("heading", name="新規ケース").wait_for()
+    page.get_by_label("氏名(必須)").fill("画面 太郎")
+    page.get_by_label("受給者証番号(10桁)(必須)").fill("12")
+    page.get_by_label("市町村番号(6桁)(必須)").fill("131016")
+    page.get_by_label("就職前に利用していたサービス(必須)").select_option("employment_transition")
+    page.get_by_role("button", name="ケースを開始する").click()
+    error = page.locator("#f-case_opened-recipient_number-err")
+    error.wait_for()
+    assert "10桁" in error.inner_text()
+    page.get_by_label("受給者証番号(10桁)(必須)").fill("0000000777")
+    page.get_by_role("button", name="ケースを開始する").click()
+    page.get_by_role("heading", name=re.compile("画面 太郎 さん")).wait_for()
+    page.close()
+
+
+def test_every_error_of_a_form_shows_at_once_beside_its_field(site: Site, browser: Any) -> None:
+    page = _signed_in(site, browser)
+    page.get_by_role("link", name=_name(site, "in_support_year3")).click()
+    page.get_by_label("記録の種類", exact=True).select_option("hired")
+    page.get_by_label("就職日(必須)").fill("2026-01-05")
+    page.get_by_label("週の所定労働時間").fill("100")
+    form = page.locator('form.event-form[data-type="hired"]')
+    form.get_by_role("button", name="記録する").click()
+    page.locator("#f-hired-employer-name-err").wait_for()
+    assert page.locator("#f-hired-weekly_hours-err").is_visible()
+    assert "2 件" in form.locator("p.error").first.inner_text()
+    page.close()
+
+
+def test_the_dispute_report_opens_from_the_case_page(site: Site, browser: Any) -> None:
+    case_id = site.demo.cases["corrected_hire_date"]
+    opened = read_history(site.cases.records(case_id)).opened()
+    assert opened is not None
+    page = _signed_in(site, browser)
+    first = site.cases.records(case_id)[0].recorded_at
+    page.goto(f"{site.url}/web/cases/{case_id}?as_of={first.isoformat()}".replace("+", "%2B"))
+    page.get_by_role("link", name=re.compile("照会対応報告")).click()
+    page.get_by_role("heading", name="照会対応報告(記録の比較)").wait_for()
+    text = page.locator("body").inner_text()
+    assert opened.payload.person.name in text  # type: ignore[attr-defined]
+    assert f"受給者証番号 {opened.payload.recipient_number}" in text  # type: ignore[attr-defined]
+    assert "(日本時間)" in text and "+00:00" not in text
+    page.close()
+
+
+def test_an_unknown_address_is_a_japanese_page(site: Site, browser: Any) -> None:
+    page = _signed_in(site, browser)
+    response = page.goto(f"{site.url}/web/no-such-page")
+    assert response is not None and response.status == 404
+    page.get_by_role("heading", name="ページが見つかりません").wait_for()
+    page.get_by_role("link", name="事業所の一覧に戻る").click()
+    page.get_by_role("heading", name="事業所のケース").wait_for()
+    page.close()
