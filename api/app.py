@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from fastapi import FastAPI
 
-from api import errors, web, web_dispute, web_new_case, web_office, web_report
+from api import docs, errors, web, web_dispute, web_new_case, web_office, web_report
 from api.auth import TokenStore
 from api.routers import case_list as case_list_router
 from api.routers import cases as cases_router
@@ -70,7 +70,10 @@ def create_app(settings: Settings | None = None, *, cases: CaseLog | None = None
         version="0.1.0",
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,  # served by api.docs from local files: the CDN's page is blank offline
+        redoc_url=None,
     )
+    docs.install(app)
     app.state.settings = settings
     app.state.cases = store
     app.state.tokens = TokenStore(store)

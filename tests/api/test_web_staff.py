@@ -216,7 +216,8 @@ def test_a_new_case_is_opened_from_the_web_pages(
     # A wrong 受給者証番号 and no name missing: the error is beside its field
     shown = client.post("/web/cases/new", data=form)
     assert shown.status_code == 422
-    assert _error_of(shown.text, "f-case_opened-recipient_number") == "半角数字10桁で入力してください"
+    wrong = _error_of(shown.text, "f-case_opened-recipient_number")
+    assert wrong == "半角数字10桁で入力してください"
     opened = client.post("/web/cases/new", data={**form, "recipient_number": "0000000099"},
                          follow_redirects=False)  # fmt: skip
     assert opened.status_code == 303
@@ -228,3 +229,14 @@ def test_an_auditor_cannot_open_a_case(client: TestClient, tokens: dict[str, str
     _sign_in(client, tokens["auditor"])
     assert client.get("/web/cases/new").status_code == 403
     assert 'href="/web/cases/new"' not in client.get("/web/").text
+
+
+def test_the_api_description_is_served_without_a_cdn(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "/docs-assets/swagger-ui-bundle.js" in page.text
+    assert "/docs-assets/swagger-ui.css" in page.text
+    assert "cdn." not in page.text and "https://" not in page.text.split("<body>")[0]
+    script = client.get("/docs-assets/swagger-ui-bundle.js")
+    assert script.status_code == 200 and "SwaggerUIBundle" in script.text
+    assert client.get("/docs-assets/swagger-ui.css").status_code == 200

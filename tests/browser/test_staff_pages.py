@@ -129,3 +129,22 @@ def test_an_unknown_address_is_a_japanese_page(site: Site, browser: Any) -> None
     page.get_by_role("link", name="事業所の一覧に戻る").click()
     page.get_by_role("heading", name="事業所のケース").wait_for()
     page.close()
+
+
+def test_the_api_description_renders_with_no_outside_network(site: Site, browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+    outside: list[str] = []
+
+    def only_local(route: Any) -> None:
+        if route.request.url.startswith(site.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(f"{site.url}/docs")
+    page.locator(".swagger-ui .info .title", has_text="teichaku").wait_for()
+    page.locator(".opblock-tag", has_text="ケース").first.wait_for()
+    assert outside == []
+    page.close()
