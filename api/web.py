@@ -27,7 +27,14 @@ from api.deps import case_office
 from api.web_amend import amend_payload, is_amend_form, split_amend
 from api.web_chart import build_chart
 from api.web_dashboard import dashboard, days_left
-from api.web_forms import changed_fields, form_fields, parse_form, place_problems
+from api.web_forms import (
+    changed_fields,
+    consent_options,
+    form_fields,
+    parse_form,
+    picked,
+    place_problems,
+)
 from api.web_session import SESSION_LIFETIME, TOO_MANY_JA
 from domain.application import CaseLog, CaseNotFound
 from domain.calendar import month_of
@@ -47,6 +54,7 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(RULES=RULES, STATUS=STATUS_LABEL_JA, TYPES=TYPE_LABEL_JA)
 templates.env.filters["changes"] = changed_fields
+templates.env.filters.update(consent_options=consent_options, picked=picked)
 WRITABLE_TYPES = [t for t in PAYLOADS if t != "case_opened"]
 #: Time zones the "as of" picker offers; a datetime-local value is read in the chosen one.
 TIMEZONES = {"Asia/Tokyo": "日本時間(Asia/Tokyo)", "UTC": "協定世界時(UTC)"}

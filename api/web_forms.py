@@ -137,6 +137,8 @@ def parse_form(event_type: str, form: dict[str, str]) -> tuple[dict[str, Any], l
     problems: list[FieldProblem] = []
     for field in form_fields(event_type):
         raw = (form.get(field.name) or "").strip()
+        if field.kind == "lines":  # the ticked options, then the lines typed
+            raw = "\n".join([*picked(form, field.name), raw]).strip()
         if not raw:
             if field.kind == "lines" and field.required:
                 _put(payload, field.name, [])
@@ -218,7 +220,7 @@ def label_of(name: str) -> str:
 
 def _value(field: Field, raw: str) -> Any:
     if field.kind == "lines":
-        return [line.strip() for line in raw.splitlines() if line.strip()]
+        return list(dict.fromkeys(line.strip() for line in raw.splitlines() if line.strip()))
     if field.kind == "bool":
         return raw == "true"
     if field.kind == "int":
@@ -270,3 +272,31 @@ def _flat(payload: dict[str, Any], prefix: str = "") -> dict[str, str]:
             shown = "、".join(map(str, value)) if isinstance(value, list) else str(value)
             out[prefix + key] = CHOICE_LABEL_JA.get(shown, shown)
     return out
+
+
+def consent_options(entries: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """What the case's consents name, offered where a form names a party, a category of
+    information or a consent: consent matching is exact (CON-1..3), so staff pick the
+    spelling the consent has rather than retype it. Retracted consents are left out."""
+    parties: dict[str, None] = {}
+    information: dict[str, None] = {}
+    ids: dict[str, None] = {}
+    for entry in entries:
+        if entry.get("kind") != "consent_given" or entry.get("retracted"):
+            continue
+        payload = entry.get("payload", {})
+        parties |= dict.fromkeys(payload.get("parties", []))
+        information |= dict.fromkeys(payload.get("information", []))
+        ids[str(payload.get("consent_id", ""))] = None
+    named = list(parties)
+    return {
+        "party": named, "handed_over_to": named, "parties": named,
+        "shared_with": list(dict.fromkeys(["本人", *named])),
+        "information_shared": list(information), "consent_id": list(ids),
+    }  # fmt: skip
+
+
+def picked(form: dict[str, str], name: str) -> list[str]:
+    """The ticked options of a list input (``parties.pick.1`` …), in the order sent."""
+    prefix = name + ".pick."
+    return [v for k, v in form.items() if k.startswith(prefix) and v]

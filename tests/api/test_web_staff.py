@@ -240,3 +240,32 @@ def test_the_api_description_is_served_without_a_cdn(client: TestClient) -> None
     script = client.get("/docs-assets/swagger-ui-bundle.js")
     assert script.status_code == 200 and "SwaggerUIBundle" in script.text
     assert client.get("/docs-assets/swagger-ui.css").status_code == 200
+
+
+def test_parties_and_information_are_chosen_from_what_the_consents_name(
+    client: TestClient,
+    tokens: dict[str, str],
+    case_id: str,
+    cases: Any,
+    post_event: Callable[..., httpx.Response],
+) -> None:
+    # Given a written consent naming two parties and one category of information
+    given = post_event(case_id, "consent_given", consent_id="C1", given_on="2025-05-01",
+                       written=True, parties=["株式会社サンプル", "ハローワーク渋谷"],
+                       information=["勤務状況"])  # fmt: skip
+    assert given.status_code == 201, given.text
+    _sign_in(client, tokens["staff"])
+    # Then a contact's party offers them, and a meeting's parties are ticked, not typed
+    contact = client.get(f"/web/cases/{case_id}").text
+    assert 'list="f-contact_recorded-party-options"' in contact
+    assert '<option value="ハローワーク渋谷"></option>' in contact
+    page = client.get(f"/web/cases/{case_id}", params={"type": "case_meeting_held"}).text
+    assert 'name="parties.pick.2" type="checkbox" value="ハローワーク渋谷"' in page
+    form = {"csrf": _csrf(page), "type": "case_meeting_held", "held_on": "2025-05-20",
+            "parties.pick.2": "ハローワーク渋谷", "parties": "家族",
+            "information_shared.pick.1": "勤務状況"}  # fmt: skip
+    sent = client.post(f"/web/cases/{case_id}/events", data=form, follow_redirects=False)
+    assert sent.status_code == 303, sent.text
+    meeting = cases.records(UUID(case_id))[-1].payload
+    assert meeting["parties"] == ["ハローワーク渋谷", "家族"]
+    assert meeting["information_shared"] == ["勤務状況"]

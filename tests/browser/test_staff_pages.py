@@ -148,3 +148,36 @@ def test_the_api_description_renders_with_no_outside_network(site: Site, browser
     page.locator(".opblock-tag", has_text="ケース").first.wait_for()
     assert outside == []
     page.close()
+
+
+def test_at_390_px_on_a_touch_screen_the_pages_fit_and_reasons_are_written_out(
+    site: Site, browser: Any
+) -> None:
+    phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+    page = _signed_in(site, browser, **phone)
+    # The page itself never scrolls sideways; the table does, inside its own box
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    name = page.locator("table.cases th[scope=row] a").first
+    line = float(name.evaluate("el => parseFloat(getComputedStyle(el).lineHeight) || 24"))
+    assert name.bounding_box()["height"] < 1.5 * line  # one line, not a character per line
+    # The case page: the chart keeps a legible width, scrolled sideways in its box
+    page.get_by_role("link", name=_name(site, "unbillable_months")).click()
+    page.get_by_role("heading", name="月ごとの支援と請求").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.locator("svg.chart").bounding_box()["width"] >= 640
+    # An unbillable month's reasons are on the screen without hovering
+    reasons = page.locator('td[data-billable="no"] .tooltip').first
+    assert reasons.is_visible() and re.search(r"MON-\d", reasons.inner_text())
+    page.close()
+
+
+def test_printed_case_page_writes_out_every_unbillable_months_reasons(
+    site: Site, browser: Any
+) -> None:
+    page = _signed_in(site, browser)
+    page.goto(f"{site.url}/web/cases/{site.demo.cases['unbillable_months']}")
+    reasons = page.locator('td[data-billable="no"] .tooltip').first
+    assert not reasons.is_visible()  # on screen: a tooltip, shown on hover or focus
+    page.emulate_media(media="print")
+    assert reasons.is_visible() and re.search(r"MON-\d", reasons.inner_text())
+    page.close()
