@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any, Literal, get_args, get_origin
 
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, create_model
 
 from domain.payloads import PAYLOADS, FieldProblem, field_problems
 
@@ -159,11 +159,34 @@ def _schema_problems(
     stages (a field that could not be read is left out: "missing" would mislead)."""
     if event_type not in PAYLOADS:
         return []
+    model = PAYLOADS[event_type]
     try:
-        PAYLOADS[event_type].model_validate(payload)
+        model.model_validate(payload)
     except ValidationError as exc:
         skip = {p.field for p in unread}
-        return [p for p in field_problems(exc) if p.field not in skip]
+        found = [p for p in field_problems(exc) if p.field not in skip]
+        return found + _cross_field(model, payload, [*found, *unread])
+    return []
+
+
+def _cross_field(
+    model: type[BaseModel], payload: dict[str, Any], problems: list[FieldProblem]
+) -> list[FieldProblem]:
+    """The model's own checks across fields (``valid_to`` before ``valid_from``), which
+    pydantic skips while any field is wrong: run them with the wrong fields set aside."""
+    wrong = {p.field.split(".")[0] for p in problems}
+    if "(payload)" in wrong or not model.__pydantic_decorators__.model_validators:
+        return []  # none, or they already ran
+    lenient = create_model(  # type: ignore[call-overload]
+        f"Lenient{model.__name__}", __base__=model,
+        **{name: (Any, None) for name in wrong if name in model.model_fields},
+    )  # fmt: skip
+    try:
+        lenient.model_validate({k: v for k, v in payload.items() if k not in wrong})
+    except ValidationError as exc:
+        return [p for p in field_problems(exc) if p.field.split(".")[0] not in wrong]
+    except Exception:  # a check that needs a wrong field runs once that field is right
+        return []
     return []
 
 

@@ -53,6 +53,22 @@ def test_a_cross_field_error_shows_beside_its_field_in_japanese(
     assert "valid_to" not in response.text.split('id="record-h"')[1].split("<fieldset>")[1]
 
 
+def test_a_missing_field_and_a_cross_field_error_show_on_the_first_submission(
+    client: TestClient, tokens: dict[str, str], case_id: str
+) -> None:
+    # Given a decision with no decision day and an end before its start
+    _sign_in(client, tokens["staff"])
+    page = client.get(f"/web/cases/{case_id}", params={"type": "decision_granted"}).text
+    form = {"csrf": _csrf(page), "type": "decision_granted", "decided_on": "",
+            "valid_from": "2025-04-01", "valid_to": "2025-03-31"}  # fmt: skip
+    # When it is submitted, then both errors show at once, each beside its own field
+    shown = client.post(f"/web/cases/{case_id}/events", data=form).text
+    assert _error_of(shown, "f-decision_granted-decided_on") == "必須の項目です"
+    cross = _error_of(shown, "f-decision_granted-valid_to")
+    assert cross == "支給決定の終了日は支給決定の開始日以降にしてください"
+    assert "(2 件)" in shown
+
+
 def test_a_field_that_cannot_be_read_and_a_missing_one_show_on_the_first_submission(
     client: TestClient, tokens: dict[str, str], case_id: str
 ) -> None:
