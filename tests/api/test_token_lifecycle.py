@@ -184,9 +184,7 @@ def test_failures_for_one_token_prefix_lock_that_prefix_even_for_the_right_token
     assert _sign_in(client, token) == 303
 
 
-def test_failures_from_one_source_are_counted_across_server_processes(
-    url: str, now: Now
-) -> None:
+def test_failures_from_one_source_are_counted_across_server_processes(url: str, now: Now) -> None:
     first, token = _web(url, now)
     second = TestClient(open_app(url))
     second.app.state.web_sign_in.clock = now  # type: ignore[attr-defined]
