@@ -181,3 +181,22 @@ def test_printed_case_page_writes_out_every_unbillable_months_reasons(
     page.emulate_media(media="print")
     assert reasons.is_visible() and re.search(r"MON-\d", reasons.inner_text())
     page.close()
+
+
+def test_a_meetings_parties_are_ticked_from_what_the_consents_name(
+    site: Site, browser: Any
+) -> None:
+    case_id = site.demo.cases["consent_violation"]
+    page = _signed_in(site, browser)
+    page.goto(f"{site.url}/web/cases/{case_id}?type=case_meeting_held#record-h")
+    form = page.locator('form.event-form[data-type="case_meeting_held"]')
+    clinic = form.get_by_label("ひだまりクリニック(架空)", exact=True)
+    clinic.check()  # spelled as the consent has it: CON matching is exact
+    form.get_by_label("開催日(必須)").fill(f"{tokyo_date(utc_now()):%Y-%m-%d}")
+    before = len(site.cases.records(case_id))
+    form.get_by_role("button", name="記録する").click()
+    page.get_by_text("記録しました。").wait_for()
+    records = site.cases.records(case_id)
+    assert len(records) == before + 1
+    assert "ひだまりクリニック(架空)" in records[-1].payload["parties"]
+    page.close()
