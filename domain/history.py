@@ -9,7 +9,7 @@ The aggregate's invariants and every projection read the case through this one f
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -144,12 +144,19 @@ class Fact:
 
 @dataclass(frozen=True, slots=True)
 class History:
-    """A case read at ``as_of``: its facts in effective order, and what was amended."""
+    """A case read at ``as_of``: its facts in effective order, and what was amended.
+
+    ``answers`` keeps what read models derived from this history (see
+    :class:`projections.reading.Reading`): a history never changes, so an answer derived
+    from it holds as long as it is read; the aggregate's history as known now is shared
+    by every read until the next event, which makes a new one.
+    """
 
     as_of: datetime | None
     recorded: tuple[Recorded, ...]
     facts: tuple[Fact, ...]
     retracted: Mapping[int, Recorded] = field(default_factory=dict)
+    answers: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def of_type(self, *types: str) -> list[Fact]:
         return [f for f in self.facts if f.type in types]

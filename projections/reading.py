@@ -2,13 +2,16 @@
 
 A request (an API read, a web page, a dispute report, a bundle) makes one
 :class:`Reading` and passes it to every projection it shows. The history is read once,
-and each projection's answer is kept on the reading (:meth:`Reading.memo`): compliance,
-the timeline and the dispute report reuse the one entitlement instead of folding the
-case again. Projections accept either a reading or plain records (``entitlement(records,
-on, as_of)`` still works: it makes a reading of its own).
+and each projection's answer is kept (:meth:`Reading.memo`): compliance, the timeline
+and the dispute report reuse the one entitlement instead of folding the case again.
+Projections accept either a reading or plain records (``entitlement(records, on,
+as_of)`` still works: it makes a reading of its own).
 
-Answers are frozen values, so sharing them within a reading is safe; a reading is not
-shared between requests (the history it holds may be, see ``Case.history``).
+Answers are kept on the history itself (``History.answers``), keyed by the day: a
+history never changes, and a loaded case's history as known now is shared by every
+read until its next event. So the second read of an unchanged case on the same day
+derives nothing again. Answers are frozen values; at most :data:`DAYS_KEPT` days are
+kept per history (a client asking for many days cannot grow it without bound).
 """
 
 from __future__ import annotations
@@ -22,19 +25,20 @@ from domain.history import History, Recorded, read_history
 
 T = TypeVar("T")
 HistoryAt = Callable[[datetime | None], History]
+#: Days whose answers one history keeps (the oldest are dropped beyond that).
+DAYS_KEPT = 8
 
 
 class Reading:
     """The history at ``as_of`` (read on first use) evaluated on ``on``; answers memoised."""
 
-    __slots__ = ("_history", "_history_at", "_memo", "as_of", "on")
+    __slots__ = ("_history", "_history_at", "as_of", "on")
 
     def __init__(self, on: date, as_of: datetime | None, history_at: HistoryAt) -> None:
         self.on = on
         self.as_of = as_of
         self._history_at = history_at
         self._history: History | None = None
-        self._memo: dict[Hashable, Any] = {}
 
     @property
     def history(self) -> History:
@@ -60,11 +64,21 @@ class Reading:
         return other
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """The answer under ``key``, computed on first use."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        found: T = self._memo[key]
+        """The answer under ``key`` for this reading's day, computed on first use."""
+        answers = self.history.answers.get(self.on)
+        if answers is None:
+            answers = self._day_answers()
+        if key not in answers:
+            answers[key] = compute()
+        found: T = answers[key]
         return found
+
+    def _day_answers(self) -> dict[Hashable, Any]:
+        kept = self.history.answers
+        while len(kept) >= DAYS_KEPT:
+            kept.pop(next(iter(kept), None), None)  # the day asked about longest ago
+        answers: dict[Hashable, Any] = kept.setdefault(self.on, {})
+        return answers
 
 
 def read_records(records: Sequence[Recorded], on: date, as_of: datetime | None = None) -> Reading:

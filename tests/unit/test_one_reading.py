@@ -3,6 +3,7 @@ and the entitlement of a reading is computed once, however many projections use 
 
 from __future__ import annotations
 
+import copy
 from datetime import date, datetime, timedelta
 from typing import Any
 from unittest.mock import patch
@@ -18,7 +19,7 @@ from projections.compliance import compliance
 from projections.coverage import Coverage, gaps_on
 from projections.dispute import dispute
 from projections.entitlement import entitlement
-from projections.reading import read, read_case, read_records
+from projections.reading import DAYS_KEPT, read, read_case, read_records
 from projections.timeline import timeline
 from tests.factories import CaseBuilder
 from tests.strategies import case_histories, evaluation_days, instants_within
@@ -122,3 +123,31 @@ def test_coverage_asked_once_per_stretch_answers_every_day_as_the_rules_do(
     for n in range(0, 5 * 366):
         day = first + timedelta(days=n)
         assert coverage.gaps_on(day) == gaps_on(ent, day), day
+
+
+def test_a_second_read_of_an_unchanged_case_derives_nothing_until_its_next_event() -> None:
+    b = _case()
+    calls: list[date] = []
+    fold = entitlement_module._entitlement
+
+    def counted(r: Any) -> Any:
+        calls.append(r.on)
+        return fold(r)
+
+    day = date(2024, 11, 30)
+    with patch.object(entitlement_module, "_entitlement", counted):
+        first = entitlement(read_case(b.case, day))
+        again = entitlement(read_case(copy.deepcopy(b.case), day))  # another request's copy
+        assert again is first and calls == [day]
+        b.at("2024-12-01T09:00:00+09:00").contact("2024-11-21")
+        after = entitlement(read_case(b.case, day))
+    assert calls == [day, day]
+    assert after == first
+
+
+def test_a_history_keeps_the_answers_of_a_few_days_only() -> None:
+    case = _case().case
+    for n in range(3 * DAYS_KEPT):
+        entitlement(read_case(case, date(2024, 11, 1) + timedelta(days=n)))
+    assert len(case.history().answers) == DAYS_KEPT
+    assert max(case.history().answers) == date(2024, 11, 1) + timedelta(days=3 * DAYS_KEPT - 1)
