@@ -149,7 +149,8 @@ class Ledger:
         return _partial(before), _partial([f for f in after if f is not None])
 
     def fork(self, upto: int) -> Ledger:
-        """An independent copy holding the first ``upto`` versions (shares the records)."""
+        """An independent copy holding the first ``upto`` versions (shares the records and
+        the history as known now)."""
         other = Ledger(self.case_id)
         with self._lock:
             if len(self.recorded) != upto:
@@ -161,7 +162,9 @@ class Ledger:
             other.corrections = dict(self.corrections)
             other.retracted = dict(self.retracted)
             other.sequence = set(self.sequence)
-            other._now = self._now
+            # Built here, on the shared ledger, so every copy reads (and keeps answers
+            # on) the one history of this version instead of each building its own.
+            other._now = self.history()
         return other
 
 

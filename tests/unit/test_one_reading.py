@@ -151,3 +151,11 @@ def test_a_history_keeps_the_answers_of_a_few_days_only() -> None:
         entitlement(read_case(case, date(2024, 11, 1) + timedelta(days=n)))
     assert len(case.history().answers) == DAYS_KEPT
     assert max(case.history().answers) == date(2024, 11, 1) + timedelta(days=3 * DAYS_KEPT - 1)
+
+
+def test_copies_of_a_cached_case_share_one_history_and_its_answers() -> None:
+    cached = _case().case
+    first, second = copy.deepcopy(cached), copy.deepcopy(cached)  # two requests' copies
+    assert first.history() is second.history()
+    day = date(2024, 11, 30)
+    assert entitlement(read_case(first, day)) is entitlement(read_case(second, day))
