@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from fastapi import FastAPI
 
-from api import docs, errors, web, web_dispute, web_new_case, web_office, web_report
+from api import docs, errors, payload_schema, web, web_dispute, web_new_case, web_office, web_report
 from api.auth import TokenStore
 from api.routers import case_list as case_list_router
 from api.routers import cases as cases_router
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, *, cases: CaseLog | None = None
     app.state.web_sign_in = WebSignIn(store, app.state.tokens)
     app.state.views = views
     errors.install(app)
+    payload_schema.install(app)  # typed POST bodies in OpenAPI (issue 12)
     app.include_router(case_list_router.router)
     app.include_router(offices_router.router)
     app.include_router(cases_router.router)

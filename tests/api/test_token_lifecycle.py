@@ -3,15 +3,18 @@ the web session built on one expires, signs out and is limited in failed sign-in
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from api.auth import TokenStore
+from api.auth import AccessToken, Principal, TokenStore
 from api.cli import main, open_app
 from api.web import COOKIE
 from api.web_session import LIMIT_PER_PREFIX, LIMIT_PER_SOURCE, SESSION_LIFETIME, TOO_MANY_JA
@@ -194,3 +197,22 @@ def test_failures_from_one_source_are_counted_across_server_processes(url: str, 
         assert _sign_in(client, f"{n:08d}-not-a-token") == 401
 
     assert _sign_in(first, token) == 429 and _sign_in(second, token) == 429
+
+
+def test_a_token_issued_before_expiry_existed_expires_ninety_days_after_its_issue(
+    memory: CaseLog, now: Now
+) -> None:
+    token = "legacy-token-issued-by-version-1"
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    issued = AccessToken.issue(digest, Principal("管理者 旧", "admin"), now.now)
+    (stored,) = [memory.mapper.to_stored_event(e) for e in issued.collect_events()]
+    state = orjson.loads(stored.state)
+    del state["expires_at"], state["class_version"]  # exactly what version 1 stored
+    memory.recorder.insert_events([replace(stored, state=orjson.dumps(state))])
+    store = TokenStore(memory, clock=now)
+    (info,) = store.list()
+    now.now = info.issued_at + timedelta(days=90) - timedelta(seconds=1)
+
+    assert store.authenticate(token) is not None
+    now.now += timedelta(seconds=1)
+    assert store.authenticate(token) is None
