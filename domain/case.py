@@ -144,6 +144,7 @@ class Case(Aggregate):
         copy = object.__new__(type(self))
         state = {k: v for k, v in vars(self).items() if k != _LEDGER}
         state["_records"] = self._records[:version]
+        state["_version"] = version  # not a version a concurrent fast-forward moved on to
         state["_pending_events"] = list(self._pending_events)
         copy.__dict__.update(state)
         copy.__dict__[_LEDGER] = self._ledger(version).fork(version)
