@@ -81,7 +81,7 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from api.cli import open_app
+    from api.cli_common import open_app
 
     app = open_app(args.database, read_only=True)
     try:
