@@ -54,7 +54,30 @@ def record_id(principal: Principal, key: str) -> UUID:
 def request_digest(target: str, body: Any) -> str:
     """SHA-256 of the request's canonical JSON (keys sorted), so key order never matters."""
     document = {"target": target, "body": body}
-    return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    try:
+        encoded = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # beyond 64-bit integers or nested too deep: the store could not hold it
+        from api.errors import invalid  # (api.errors maps this module's exception)
+
+        raise invalid(_oversized(body) or "body", UNENCODABLE_JA) from None
+    return hashlib.sha256(encoded).hexdigest()
+
+
+UNENCODABLE_JA = "保存できない値です(64ビットを超える整数、または深すぎる入れ子)"
+
+
+def _oversized(value: Any, path: tuple[str, ...] = ()) -> str | None:
+    """The dotted path of the first integer beyond 64 bits, if there is one."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None if -(2**63) <= value < 2**64 else ".".join(path)
+    children: Any = value.items() if isinstance(value, dict) else ()
+    if isinstance(value, list):
+        children = enumerate(value)
+    for key, item in children:
+        found = _oversized(item, (*path, str(key)))
+        if found is not None:
+            return found
+    return None
 
 
 def run_once(

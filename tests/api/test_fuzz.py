@@ -55,3 +55,16 @@ def test_no_generated_request_gets_a_5xx_or_an_answer_off_its_schema(
     for role in ROLES:  # the same request as each role, and with no token
         headers = {"Authorization": f"Bearer {tokens[role]}"} if role else {}
         case.call_and_validate(app=app, headers=headers, checks=CHECKS)
+
+
+def test_an_integer_beyond_64_bits_is_refused_with_its_field_not_a_5xx(
+    case_id: str, post_event: Any, event_count: Any
+) -> None:
+    """Found by the fuzzer: the request's digest (and the store) encode 64-bit integers only."""
+    huge = -(2**63) - 1
+    refused = post_event(case_id, "event_corrected", as_="admin", target_version=2,
+                         reason="訂正", replacement={"weekly_hours": huge})  # fmt: skip
+
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "replacement.weekly_hours"
+    assert event_count(case_id) == 2
