@@ -16,9 +16,10 @@ from typing import Any
 
 from api.auth import Principal
 from domain.application import CaseLog
-from domain.calendar import month_end, month_of
+from domain.calendar import month_of
 from domain.listing_access import ListingRead
 from projections.case_view import CaseRow
+from projections.office import days_left_in_month
 from projections.view_store import Cursor
 from projections.views import CaseViews
 
@@ -72,7 +73,7 @@ def days_left(month: str, on: date) -> int | None:
     made, so it is not "unbillable" until it has ended (MON-1/MON-2). The dashboard and
     the case page's month grid both ask this, so they agree.
     """
-    return (month_end(on) - on).days + 1 if month == month_of(on) else None
+    return days_left_in_month(on) if month == month_of(on) else None
 
 
 def _row(row: CaseRow, today: date) -> dict[str, Any]:

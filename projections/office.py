@@ -46,6 +46,12 @@ class DueItem:
         }
 
 
+def days_left_in_month(on: dt.date) -> int:
+    """Days still open in ``on``'s month, counting ``on`` itself (MON-1: a face-to-face
+    contact may still be made on any of them). The dashboard and the case page ask this."""
+    return (month_end(on) - on).days + 1
+
+
 def _date(value: dict[str, Any] | None) -> dt.date | None:
     return dt.date.fromisoformat(value["date"]) if value else None
 
@@ -59,7 +65,7 @@ def due_items(row: CaseRow, on: dt.date) -> list[DueItem]:
     month = month_of(on)
     this = next((m for m in row.months if m.month == month), None)
     last_day = month_end(on)
-    left = (last_day - on).days
+    left = days_left_in_month(on)
     if this is not None and not this.face_to_face:
         text = f"今月({month})の本人との対面支援がまだです(月末まで残り{left}日)"
         items.append(DueItem("MON-1", text, last_day))

@@ -42,7 +42,8 @@ def test_due_list_names_each_duty_of_the_month_with_its_rule(
     (case,) = body["cases"]
     assert body["on"] == "2025-06-02" and case["case_id"] == case_id
     rules = {item["rule"]: item for item in case["items"]}
-    assert "残り28日" in rules["MON-1"]["text_ja"] and not rules["MON-1"]["overdue"]
+    # 2 to 30 June, the day itself counted: 29 days left, not yet overdue
+    assert "残り29日" in rules["MON-1"]["text_ja"] and not rules["MON-1"]["overdue"]
     assert rules["PLAN-1"]["overdue"] is True  # no plan since support started 2024-10-01
     assert "支援1年目(2024-10-01〜)" in rules["EVID-1"]["text_ja"]
     assert "PER-4" not in rules  # the decision ends 2025-09-30: 120 days away
