@@ -42,7 +42,7 @@ from uuid import UUID
 import httpx
 
 from bench.generate import WalkingClock, office_plans, record_office
-from bench.run import fresh_store, say
+from bench.run import fresh_store, say, timed
 from domain.application import CaseLog, persistence_env
 from domain.case import Case
 from domain.history import tokyo_date, utc_now
@@ -227,13 +227,13 @@ def read_latency(url: str, samples: int) -> dict[str, Any]:
             timeline(reading).as_json()
 
         events = len(app.get_case(case_id).records)
-        inproc = _timed(samples, {"all": in_process})
+        inproc = timed(samples, {"all": in_process})
 
         def write() -> None:
             payload = _contact(clock.day, 0)
             app.record(case_id, "contact_recorded", payload, recorded_by=STAFF)
 
-        after_write = _timed(100, {"all": in_process}, before=write)
+        after_write = timed(100, {"all": in_process}, before=write)
         from fastapi.testclient import TestClient
 
         from api.app import create_app
@@ -250,7 +250,7 @@ def read_latency(url: str, samples: int) -> dict[str, Any]:
             return once
 
         names = ("entitlement", "compliance", "timeline")
-        testclient = _timed(samples, {n: get(f"/cases/{case_id}/{n}") for n in names})
+        testclient = timed(samples, {n: get(f"/cases/{case_id}/{n}") for n in names})
     finally:
         app.close()
     headers = {"Authorization": f"Bearer {token}"}
@@ -264,14 +264,14 @@ def read_latency(url: str, samples: int) -> dict[str, Any]:
 
             return once
 
-        http = _timed(samples, {n: fetch(p) for n, p in paths.items()})
+        http = timed(samples, {n: fetch(p) for n, p in paths.items()})
         today = tokyo_date(utc_now())
 
         def post() -> None:
             body = {"type": "contact_recorded", **_contact(today, 0)}
             assert real.post(f"/cases/{case_id}/events", json=body).status_code == 201
 
-        http_after_write = _timed(100, {n: fetch(p) for n, p in paths.items()}, before=post)
+        http_after_write = timed(100, {n: fetch(p) for n, p in paths.items()}, before=post)
     throughput = {n: _throughput(url, workers=n, headers=headers, paths=paths) for n in (1, 2)}
     return {"events": events, "in_process": inproc["all"], "http": http,
             "testclient": testclient, "throughput": throughput,
@@ -325,36 +325,6 @@ def _client_loop(base: str, headers: dict[str, str], paths: list[str], seconds: 
     return done
 
 
-def _timed(
-    samples: int, actions: dict[str, Callable[[], None]], before: Callable[[], None] | None = None
-) -> dict[str, dict[str, float]]:
-    """Median and p95 (ms) of each action and of their sum per sample, after 5 warm-ups;
-    ``before`` runs untimed before each sample (e.g. a write, so nothing is kept)."""
-    for _ in range(5):
-        for action in actions.values():
-            action()
-    taken: dict[str, list[float]] = {name: [] for name in [*actions, "all"]}
-    for _ in range(samples):
-        if before is not None:
-            before()
-        total = 0.0
-        for name, action in actions.items():
-            t0 = time.perf_counter()
-            action()
-            spent = (time.perf_counter() - t0) * 1000
-            taken[name].append(spent)
-            total += spent
-        if len(actions) > 1:
-            taken["all"].append(total)
-    return {name: _stats(values) for name, values in taken.items() if values}
-
-
-def _stats(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    p95 = ordered[max(0, int(0.95 * len(ordered)) - 1)]
-    return {"median_ms": statistics.median(ordered), "p95_ms": p95}
-
-
 def report(memory: dict[str, dict[int, float]], stores: dict[str, dict[str, Any]]) -> None:
     print("\n## Append: one event on a case of 10 vs 1,000 events (median)\n")
     print("| event | Case.record, 10 | 1,000 | ratio |")
@@ -383,11 +353,11 @@ def report(memory: dict[str, dict[int, float]], stores: dict[str, dict[str, Any]
               f"p95 {after['p95_ms']:.2f} ms")  # fmt: skip
         runs = (("teichaku serve, loopback", http), ("TestClient", lat["testclient"]),
                 ("teichaku serve, each sample after a POST", lat["http_after_write"]))  # fmt: skip
-        for label, timed in runs:
+        for label, figures in runs:
             names = ("entitlement", "compliance", "timeline")
-            each = " / ".join(f"{timed[n]['p95_ms']:.1f}" for n in names)
-            print(f"HTTP ({label}) 3 GETs summed: median {timed['all']['median_ms']:.1f} ms, "
-                  f"p95 {timed['all']['p95_ms']:.1f} ms (each p95: {each} ms)")  # fmt: skip
+            each = " / ".join(f"{figures[n]['p95_ms']:.1f}" for n in names)
+            print(f"HTTP ({label}) 3 GETs summed: median {figures['all']['median_ms']:.1f} ms, "
+                  f"p95 {figures['all']['p95_ms']:.1f} ms (each p95: {each} ms)")  # fmt: skip
         rates = lat["throughput"]
         print(f"throughput, 4 client processes, the 3 GETs in turn: 1 worker {rates[1]:.0f} "
               f"req/s, 2 workers {rates[2]:.0f} req/s")  # fmt: skip

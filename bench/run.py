@@ -170,7 +170,7 @@ def latency_phase(app: CaseLog, case_id: UUID, samples: int) -> dict[str, Any]:
     events = len(app.records(case_id))
     on = tokyo_date(utc_now())
     say(f"  latency in-process (load + 3 projections): {events}-event case …")
-    inproc = _timed(samples, {"all": lambda: project_all(app.records(case_id), on)})
+    inproc = timed(samples, {"all": lambda: project_all(app.records(case_id), on)})
     result: dict[str, Any] = {"events": events, "in_process": inproc["all"]}
     try:
         from api.app import create_app  # written in parallel; measured over HTTP when present
@@ -192,17 +192,22 @@ def latency_phase(app: CaseLog, case_id: UUID, samples: int) -> dict[str, Any]:
         return once
 
     names = ("entitlement", "compliance", "timeline")
-    http = _timed(samples, {name: get(f"/cases/{case_id}/{name}") for name in names})
+    http = timed(samples, {name: get(f"/cases/{case_id}/{name}") for name in names})
     return {**result, "mode": "HTTP via TestClient (3 GETs)", **http["all"], "http": http}
 
 
-def _timed(samples: int, actions: dict[str, Callable[[], None]]) -> dict[str, dict[str, float]]:
-    """Median and p95 (ms) of each action and of their sum per sample, after 5 warm-ups."""
+def timed(
+    samples: int, actions: dict[str, Callable[[], None]], before: Callable[[], None] | None = None
+) -> dict[str, dict[str, float]]:
+    """Median and p95 (ms) of each action and of their sum per sample, after 5 warm-ups;
+    ``before`` runs untimed before each sample (e.g. a write, so nothing is kept)."""
     for _ in range(5):
         for action in actions.values():
             action()
     taken: dict[str, list[float]] = {name: [] for name in [*actions, "all"]}
     for _ in range(samples):
+        if before is not None:
+            before()
         total = 0.0
         for name, action in actions.items():
             t0 = time.perf_counter()

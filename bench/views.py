@@ -16,16 +16,15 @@ On the store that ``--url`` names (made by ``bench.bulk`` or ``bench.generate``)
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
+from bench.run import timed
 from projections.rebuild import rebuild
 
 
@@ -42,21 +41,6 @@ def reconstruct_rate(app: Any, limit: int) -> dict[str, float]:
         events += app.repository.get(case_id).version
     seconds = time.perf_counter() - started
     return {"cases": len(ids), "events": events, "seconds": seconds, "rate": events / seconds}
-
-
-def timed(samples: int, action: Callable[[], None]) -> dict[str, float]:
-    for _ in range(5):
-        action()
-    values = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        action()
-        values.append((time.perf_counter() - started) * 1000)
-    values.sort()
-    return {
-        "median_ms": statistics.median(values),
-        "p95_ms": values[int(len(values) * 0.95) - 1],
-    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,11 +78,11 @@ def main(argv: list[str] | None = None) -> int:
                         headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
     result["listed"] = len(listed.json()["cases"])
     result["cases_in_store"] = views.store.count(views.generation)
-    result["list"] = timed(args.samples, lambda: _ok(client.get(
+    result["list"] = timed(args.samples, {"all": lambda: _ok(client.get(
         "/cases", params={"office_id": office, "limit": 100},
-        headers={"Authorization": f"Bearer {admin}"})))  # fmt: skip
+        headers={"Authorization": f"Bearer {admin}"}))})["all"]  # fmt: skip
     client.post("/web/login", data={"token": staff})  # a session cookie
-    result["dashboard"] = timed(args.samples, lambda: _ok(client.get("/web/")))
+    result["dashboard"] = timed(args.samples, {"all": lambda: _ok(client.get("/web/"))})["all"]
     report_result(result)
     cases.close()
     return 0
