@@ -15,10 +15,9 @@ import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from api import cli_tokens, cli_trust, cli_views
-from api.cli_common import CommandError, close_app, database_option
+from api.cli_common import CommandError, close_app, database_option, masked
 from api.cli_common import open_app as open_app  # importable from here, as before
 
 ROLES = ("staff", "auditor", "admin")
@@ -98,7 +97,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     app = open_app(args.database)
     url = app.state.settings.url
-    _say(f"teichaku: http://{args.host}:{args.port}/ で待ち受けます (database: {_masked(url)})")
+    _say(f"teichaku: http://{args.host}:{args.port}/ で待ち受けます (database: {masked(url)})")
     _say("API の説明 (OpenAPI): /docs  — 停止は Ctrl+C")
     if args.workers == 1:
         uvicorn.run(app, host=args.host, port=args.port)
@@ -171,15 +170,6 @@ def _write_tokens(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
     path.chmod(0o600)
     _say(f"デモ用トークンを {path} に書き出しました")
-
-
-def _masked(url: str) -> str:
-    """The URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _say(message: str) -> None:

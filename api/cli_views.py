@@ -12,7 +12,8 @@ import argparse
 import sys
 from typing import Any
 
-from api.settings import DEFAULT_DATABASE, Settings
+from api.cli_common import database_option, open_app
+from api.settings import Settings
 
 
 def register(commands: Any) -> None:
@@ -28,19 +29,11 @@ def register(commands: Any) -> None:
         "--throttle-ms", type=int, default=0,
         help="20件ごとに休む時間(ミリ秒)。稼働中のサーバーへの負荷を抑える (default 0)",
     )  # fmt: skip
-    _database(rebuild)
+    database_option(rebuild)
     rebuild.set_defaults(handler=_rebuild)
     status = actions.add_parser("status", help="ビューの反映位置と遅れを表示する (view lag)")
-    _database(status)
+    database_option(status)
     status.set_defaults(handler=_status)
-
-
-def _database(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--database", metavar="URL",
-        help="sqlite:///path.db または postgresql://… "
-        f"(default: $TEICHAKU_DATABASE, else {DEFAULT_DATABASE})",
-    )  # fmt: skip
 
 
 def _rebuild(args: argparse.Namespace) -> int:
@@ -81,8 +74,6 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from api.cli_common import open_app
-
     app = open_app(args.database, read_only=True)
     try:
         lag = app.state.views.lag()
