@@ -28,7 +28,7 @@ from api.web import CSP, _guarded, _page, _window
 from domain.application import CaseLog
 from domain.history import TOKYO
 from domain.rulebook import RULES
-from projections.dispute import STATUS_LABEL_JA, dispute
+from projections.dispute import STATUS_LABEL_JA, dispute, show_value
 from projections.reading import read_case
 
 router = APIRouter(include_in_schema=False)
@@ -59,18 +59,13 @@ def jst(value: Any) -> str:
 
 
 def shown(value: Any) -> str:
-    """A compared value as a person reads it: 状態 in Japanese, lists joined, はい/いいえ."""
-    if isinstance(value, str) and value in STATUS_LABEL_JA:
-        return STATUS_LABEL_JA[value]
-    if value is None:
-        return "なし"
-    if isinstance(value, bool):
-        return "はい" if value else "いいえ"
+    """:func:`projections.dispute.show_value` for a page: each item of a list shown the
+    same way, and ISO dates inside text written as Japanese dates."""
     if isinstance(value, list):
         return "、".join(shown(v) for v in value) or "なし"
-    if isinstance(value, str):
+    if isinstance(value, str) and value not in STATUS_LABEL_JA:
         return re.sub(r"\d{4}-\d{2}-\d{2}", lambda m: jdate(m.group(0)), value)
-    return str(value)
+    return show_value(value)
 
 
 _ENV.filters.update(jdate=jdate, jst=jst, shown=shown)

@@ -69,8 +69,8 @@ class Difference:
     def as_json(self) -> dict[str, Any]:
         versions = "、".join(f"第{r.version}版" for r in self.explained_by) or "なし"
         text = (
-            f"{self.label_ja}は当時「{_show(self.then)}」と表示されましたが、"
-            f"現在の記録では「{_show(self.now)}」です(その後の記録: {versions})"
+            f"{self.label_ja}は当時「{show_value(self.then)}」と表示されましたが、"
+            f"現在の記録では「{show_value(self.now)}」です(その後の記録: {versions})"
         )
         return {
             "section": self.section,
@@ -292,7 +292,8 @@ def _event_json(rec: Recorded) -> dict[str, Any]:
     return out
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """A compared value as a sentence shows it: 状態 in Japanese, はい/いいえ, なし."""
     if isinstance(value, str) and value in STATUS_LABEL_JA:
         return STATUS_LABEL_JA[value]
     if value is None:
