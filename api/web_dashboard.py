@@ -11,10 +11,11 @@ review (PLAN-2), consent problems (CON-1..3). The page is one read, logged once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from api.auth import Principal
+from domain import rules
 from domain.application import CaseLog
 from domain.calendar import month_of
 from domain.listing_access import ListingRead
@@ -23,8 +24,6 @@ from projections.office import days_left_in_month
 from projections.view_store import Cursor
 from projections.views import CaseViews
 
-#: PER-4 ⚠: the product warns this many days before a decision ends.
-RENEWAL_WARNING = timedelta(days=30)
 #: States in which the monthly duties (MON-1, PLAN-2) apply.
 SUPPORTING = ("in_support",)
 #: Rows on one page of the dashboard.
@@ -95,7 +94,7 @@ def _row(row: CaseRow, today: date) -> dict[str, Any]:
         "no_face_to_face": supporting and this_month is not None and not this_month.face_to_face,
         "days_left": days_left(month, today),
         "renewal": renewal,
-        "renewal_soon": renewal is not None and renewal - today <= RENEWAL_WARNING,
+        "renewal_soon": renewal is not None and rules.renewal_warning(renewal, today),
         "plan_due": plan["review_due_by"],
         "plan_overdue": supporting and plan["overdue"],
         "consent_problems": len(derived["consent_violations"]),

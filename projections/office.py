@@ -14,13 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain import duties
-from domain.calendar import add_months, month_end, month_of, next_period_start
+from domain import duties, rules
+from domain.calendar import add_months, day_before, month_end, month_of, next_period_start
 from domain.rate import retention_rate
 from domain.rulebook import RULES
 from projections.case_view import CaseRow
 
-RENEWAL_WARNING_DAYS = 30  # PER-4 ⚠
 PLAN_WARNING_DAYS = 14  # PLAN-2: shown as coming up two weeks ahead
 SUPPORTING = ("in_support",)
 
@@ -83,7 +82,7 @@ def due_items(row: CaseRow, on: dt.date) -> list[DueItem]:
 
 def _renewal(d: dict[str, Any], on: dt.date) -> list[DueItem]:
     due = _date(d.get("renewal_due_by"))
-    if due is None or (due - on).days > RENEWAL_WARNING_DAYS:
+    if due is None or not rules.renewal_warning(due, on):
         return []
     events = tuple(d["renewal_due_by"]["events"])
     text = f"支給決定が{due.isoformat()}に終わります(あと{(due - on).days}日)。更新の申請が必要です"
@@ -224,18 +223,14 @@ def retention(rows: Sequence[CaseRow], fiscal_year: int) -> Retention:
 
 
 def _supported_within(row: CaseRow, first: dt.date, last: dt.date) -> bool:
-    segments = list(row.segments)
+    """Was the case in support on any day from ``first`` to ``last``? A segment runs from
+    its first day to the day before the next segment starts (the last one runs on)."""
+    segments = row.segments
     for i, (start, status) in enumerate(segments):
-        end = day_before_next(segments, i)
+        end = day_before(segments[i + 1][0]) if i + 1 < len(segments) else None
         if status in SUPPORTING and start <= last and (end is None or end >= first):
             return True
     return False
-
-
-def day_before_next(segments: list[tuple[dt.date, str]], i: int) -> dt.date | None:
-    if i + 1 >= len(segments):
-        return None
-    return segments[i + 1][0] - dt.timedelta(days=1)
 
 
 def _employed_on(row: CaseRow, day: dt.date) -> tuple[bool, list[int]]:
