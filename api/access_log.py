@@ -8,12 +8,14 @@ call (tests may stand in their own module under this name).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from api.auth import Principal
 from domain.application import CaseLog
+from domain.listing_access import ListingRead, listings_naming
 
 
 def record_access(
@@ -31,6 +33,27 @@ def record_access(
     )
 
 
+def record_listing(
+    cases: CaseLog,
+    principal: Principal,
+    endpoint: str,
+    *,
+    on: date | None,
+    case_ids: Sequence[UUID],
+) -> None:
+    """One entry for a list or dashboard read naming every case it showed: one write,
+    however many cases (:class:`domain.listing_access.ListingRead`)."""
+    cases.save(
+        ListingRead.note(
+            endpoint=endpoint, principal_name=principal.name, role=principal.role, on=on,
+            case_ids=case_ids, at=cases.clock(),
+        )
+    )  # fmt: skip
+
+
 def access_entries(cases: CaseLog, case_id: UUID) -> list[dict[str, Any]]:
-    """The case's access log, oldest first: at, endpoint, principal_name, role, as_of, on."""
-    return cases.access_entries(case_id)
+    """The case's access log, oldest first: at, endpoint, principal_name, role, as_of, on;
+    the lists and dashboards that showed the case included."""
+    entries = cases.access_entries(case_id) + listings_naming(cases, case_id)
+    entries.sort(key=lambda e: str(e["at"]))
+    return entries

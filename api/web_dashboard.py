@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from api.access_log import record_listing
 from api.auth import Principal
 from domain import rules
 from domain.application import CaseLog
 from domain.calendar import month_of
-from domain.listing_access import ListingRead
 from projections.case_view import CaseRow
 from projections.office import days_left_in_month
 from projections.view_store import Cursor
@@ -51,12 +51,7 @@ def dashboard(
     rows, following = views.page(wanted, after, PAGE, months=f"{today:%Y-%m}", gen=gen)
     rows = views.refresh(rows, today, gen)
     # The dashboard shows names and verdicts of the cases: it is a read, and logged once.
-    cases.save(
-        ListingRead.note(
-            endpoint="web:dashboard", principal_name=principal.name, role=principal.role,
-            on=today, case_ids=[r.case_id for r in rows], at=cases.clock(),
-        )
-    )  # fmt: skip
+    record_listing(cases, principal, "web:dashboard", on=today, case_ids=[r.case_id for r in rows])
     return Dashboard(
         rows=[_row(r, today) for r in rows],
         offices=views.store.offices(gen),

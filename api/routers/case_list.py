@@ -14,13 +14,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
+from api.access_log import record_listing
 from api.auth import Principal, ensure_can_read
 from api.deps import CasesDep, PrincipalDep, ReadWindow, ReadWindowDep
 from api.errors import invalid
 from api.schemas import CaseList, CaseSummary, HealthPublic, ProblemPublic
 from domain.application import CaseLog
 from domain.history import known_at, read_history
-from domain.listing_access import ListingRead
 from projections.case_view import CaseRow
 from projections.entitlement import STATUSES, entitlement
 from projections.view_store import Cursor, utc_text
@@ -79,7 +79,8 @@ def list_cases(
             keep=lambda r: status is None or r.status_on(window.on) == status,
         )  # fmt: skip
         found, following = [_from_row(r, window) for r in rows], nxt
-    _note_listing(cases, principal, "/cases", window, [s.case_id for s in found])
+    record_listing(cases, principal, "/cases", on=window.on,
+                   case_ids=[UUID(s.case_id) for s in found])  # fmt: skip
     return CaseList(cases=found, next_cursor=following.token() if following else None)
 
 
@@ -140,15 +141,3 @@ def _folded(
     out.sort(key=lambda pair: (pair[0].opened_at, pair[0].case_id))
     page = out[:limit]
     return [s for _, s in page], (page[-1][0] if len(out) > limit else None)
-
-
-def _note_listing(
-    cases: CaseLog, principal: Principal, endpoint: str, window: ReadWindow, ids: list[str]
-) -> None:
-    """One access-log entry for the whole list: one write, however many cases it shows."""
-    cases.save(
-        ListingRead.note(
-            endpoint=endpoint, principal_name=principal.name, role=principal.role,
-            on=window.on, case_ids=[UUID(i) for i in ids], at=cases.clock(),
-        )
-    )  # fmt: skip

@@ -16,13 +16,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from api.access_log import record_listing
 from api.auth import Principal, ensure_can_read
 from api.deps import CasesDep, PrincipalDep, parse_day
 from api.errors import invalid
 from api.routers.case_list import fresh_views
 from domain.application import CaseLog
 from domain.history import tokyo_date
-from domain.listing_access import ListingRead
 from projections.case_view import CaseRow
 from projections.office import billing_line, due_items, retention
 from projections.views import CaseViews
@@ -127,9 +127,7 @@ def office_rows(
         if after is None:
             break
     rows = views.refresh(rows, max(day, tokyo_date(cases.clock())), gen)
-    cases.save(ListingRead.note(endpoint=endpoint, principal_name=principal.name,
-                                role=principal.role, on=day, case_ids=[r.case_id for r in rows],
-                                at=cases.clock()))  # fmt: skip
+    record_listing(cases, principal, endpoint, on=day, case_ids=[r.case_id for r in rows])
     return rows
 
 

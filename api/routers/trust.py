@@ -24,7 +24,6 @@ from api.deps import (
 from api.errors import invalid
 from domain.application import CaseLog
 from domain.history import Recorded
-from domain.listing_access import listings_naming
 from projections.bundle import build_bundle
 from projections.dispute import dispute
 
@@ -44,9 +43,7 @@ def get_access_log(case_id: UUID, principal: PrincipalDep, cases: CasesDep) -> d
     if principal.role not in ("auditor", "admin"):
         raise Forbidden("閲覧記録は監査担当者と管理者だけが参照できます")
     cases.records(case_id)  # 404 for an unknown case
-    entries = access_entries(cases, case_id) + listings_naming(cases, case_id)
-    entries.sort(key=lambda e: str(e["at"]))
-    return {"case_id": str(case_id), "entries": entries}
+    return {"case_id": str(case_id), "entries": access_entries(cases, case_id)}
 
 
 @router.get("/{case_id}/export", responses=_ERRORS)
