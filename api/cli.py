@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from api import cli_tokens, cli_trust, cli_views
+from api import cli_person, cli_tokens, cli_trust, cli_views
 from api.cli_common import CommandError, close_app, database_option, masked
 from api.cli_common import open_app as open_app  # importable from here, as before
 
@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_trust.register(commands)  # verify, export (issue 4)
     cli_views.register(commands)  # projections rebuild, status (issue 9)
+    cli_person.register(commands)  # person erase (issue 12)
     return parser
 
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, Union
 from fastapi import FastAPI
 from pydantic import BaseModel, Field, TypeAdapter, create_model
 
-from domain.payloads import PAYLOADS
+from domain.payloads import PAYLOADS, SYSTEM_TYPES
 
 _REF = "#/components/schemas/{model}"
 _BODIES = {
@@ -40,7 +40,8 @@ def _typed(event_type: str, required: bool) -> type[BaseModel]:
 def component_schemas() -> dict[str, Any]:
     """``CaseOpenedCreate``, ``EventCreate`` and every schema they refer to, by name."""
     opened = TypeAdapter(_typed("case_opened", required=False)).json_schema(ref_template=_REF)
-    members = tuple(_typed(t, required=True) for t in PAYLOADS if t != "case_opened")
+    writable = [t for t in PAYLOADS if t != "case_opened" and t not in SYSTEM_TYPES]
+    members = tuple(_typed(t, required=True) for t in writable)
     union: Any = Annotated[Union[members], Field(discriminator="type")]  # noqa: UP007
     event = TypeAdapter(union).json_schema(ref_template=_REF)
     found: dict[str, Any] = {**opened.pop("$defs", {}), **event.pop("$defs", {})}

@@ -40,7 +40,7 @@ from domain.application import CaseLog, CaseNotFound
 from domain.calendar import month_of
 from domain.case import Case, CaseRuleViolation
 from domain.history import tokyo_date
-from domain.payloads import PAYLOADS, TYPE_LABEL_JA, FieldProblem, InvalidPayload
+from domain.payloads import PAYLOADS, SYSTEM_TYPES, TYPE_LABEL_JA, FieldProblem, InvalidPayload
 from domain.rulebook import RULES
 from projections.compliance import compliance
 from projections.dispute import STATUS_LABEL_JA
@@ -55,7 +55,7 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(RULES=RULES, STATUS=STATUS_LABEL_JA, TYPES=TYPE_LABEL_JA)
 templates.env.filters["changes"] = changed_fields
 templates.env.filters.update(consent_options=consent_options, picked=picked)
-WRITABLE_TYPES = [t for t in PAYLOADS if t != "case_opened"]
+WRITABLE_TYPES = [t for t in PAYLOADS if t != "case_opened" and t not in SYSTEM_TYPES]
 #: Time zones the "as of" picker offers; a datetime-local value is read in the chosen one.
 TIMEZONES = {"Asia/Tokyo": "日本時間(Asia/Tokyo)", "UTC": "協定世界時(UTC)"}
 STATIC = Path(__file__).parent / "static"

@@ -19,25 +19,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Transcoder
 
 from domain.access import CaseAccessLog, access_log_id
-from domain.case import Case
+from domain.case import REVEALED, Case
 from domain.chain import GENESIS
 from domain.history import Recorded, utc_now
+from domain.keyring import KeyStore, open_key_store
 from domain.persistence import (
     CaseMapper,
     OrjsonTranscoder,
     geometric_snapshot,
     persistence_env,
 )
+from domain.sealing import erased
 
 __all__ = [
     "UNREADABLE",
@@ -70,6 +72,11 @@ class CaseLog(Application[UUID]):
     ) -> None:
         super().__init__(env=env)
         self.clock = clock
+        module = self.env.get("PERSISTENCE_MODULE") or ""
+        #: The person keys (crypto-shredding, :mod:`domain.keyring`), in the events' database.
+        self.keys: KeyStore = open_key_store(module, self.recorder, self.mapper.cipher)
+        assert isinstance(self.mapper, CaseMapper)
+        self.mapper.keys = self.keys.key
 
     def construct_transcoder(self) -> Transcoder:
         return OrjsonTranscoder()
@@ -95,7 +102,11 @@ class CaseLog(Application[UUID]):
         ``companion`` builds another aggregate from the recorded event (e.g. the API's
         idempotency record) that is saved atomically with the case.
         """
-        case = Case.open(data, recorded_by=recorded_by, recorded_at=self.clock())
+        case_id = uuid4()
+        case = Case.open(
+            data, recorded_by=recorded_by, recorded_at=self.clock(), case_id=case_id,
+            key=self.keys.key_for_writing(case_id),
+        )  # fmt: skip
         self._save(case, companions=_companions(companion, case.records[-1]))
         return case
 
@@ -121,9 +132,34 @@ class CaseLog(Application[UUID]):
             case = self.get_case(case_id)
         if expected_version is not None and case.version != expected_version:
             raise VersionConflict(case.version, expected_version)
-        recorded = case.record(event_type, data, recorded_by=recorded_by, recorded_at=self.clock())
+        key = None if case.erased else self.keys.key_for_writing(case_id)
+        recorded = case.record(
+            event_type, data, recorded_by=recorded_by, recorded_at=self.clock(), key=key
+        )
         self._save(case, expected_version, _companions(companion, recorded))
         return recorded
+
+    def erase_person(
+        self, case_id: UUID, *, reason: str, recorded_by: str, expected_version: int | None = None
+    ) -> Erasure:
+        """Erase the person's personal data: record ``person_erased``, then destroy the key.
+
+        The event comes first, so an erasure is never done without its record; if the key
+        could not be destroyed after it (a crash in between), erasing again completes it.
+        Dates, rule results and the hash chain are unchanged: only the sealed values
+        become unreadable (:mod:`domain.sealing`).
+        """
+        case = self.get_case(case_id)
+        if case.erased:
+            if self.keys.destroy(case_id):
+                return Erasure(case_id, None, key_destroyed=True)
+            raise AlreadyErased(case_id)
+        if expected_version is not None and case.version != expected_version:
+            raise VersionConflict(case.version, expected_version)
+        recorded = case.erase(reason, recorded_by=recorded_by, recorded_at=self.clock())
+        self._save(case, expected_version)
+        destroyed = self.keys.destroy(case_id)
+        return Erasure(case_id, recorded, key_destroyed=destroyed)
 
     def get_case(self, case_id: UUID, version: int | None = None) -> Case:
         """Load a case (from its latest snapshot when there is one)."""
@@ -184,6 +220,8 @@ class CaseLog(Application[UUID]):
         if not stored:
             raise CaseNotFound(case_id)
         found = [self._stored_record(case_id, row) for row in stored]
+        if any(r.type == "person_erased" for r in found):  # as the aggregate reads them
+            found = [_erased_record(r) for r in found]
         return _fill_unreadable_links(found)
 
     def _stored_record(self, case_id: UUID, row: StoredEvent) -> Recorded:
@@ -192,15 +230,18 @@ class CaseLog(Application[UUID]):
             if not isinstance(event, Case.Event):
                 raise TypeError("not an event of a case")
             state = event.__dict__
+            opened = state.get(REVEALED)
             return Recorded(
                 case_id=case_id,
                 version=int(row.originator_version),
                 type=event.TYPE,
-                payload=dict(state["payload"]),
+                payload=dict(state["payload"] if opened is None else opened.payload),
                 recorded_at=state["timestamp"],
                 recorded_by=str(state["recorded_by"]),
                 hash=str(state["hash"]),
                 previous_hash=str(state["previous_hash"]),
+                stored_payload=None if opened is None else dict(state["payload"]),
+                openings=None if opened is None else opened.openings,
             )
         except Exception:  # any undecodable row is evidence, not a crash
             return _unreadable(case_id, int(row.originator_version))
@@ -268,6 +309,12 @@ def _unreadable(case_id: UUID, version: int) -> Recorded:
     return Recorded(case_id, version, UNREADABLE, {}, at, "", "", "")
 
 
+def _erased_record(rec: Recorded) -> Recorded:
+    if rec.stored_payload is None:
+        return rec
+    return replace(rec, payload=erased(rec.stored_payload), openings={})
+
+
 def _fill_unreadable_links(found: list[Recorded]) -> list[Recorded]:
     """Link each placeholder to its neighbours' hashes.
 
@@ -286,6 +333,24 @@ def _fill_unreadable_links(found: list[Recorded]) -> list[Recorded]:
             hash=after.previous_hash if after else "",
         )
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What ``erase_person`` did: the event it recorded (``None`` when it only completed an
+    earlier erasure) and whether a key was destroyed (``False``: the case had none)."""
+
+    case_id: UUID
+    recorded: Recorded | None
+    key_destroyed: bool
+
+
+class AlreadyErased(RuntimeError):
+    """The person's data was erased before, and the key is already gone."""
+
+    def __init__(self, case_id: UUID) -> None:
+        super().__init__("このケースの個人情報は既に消去されています")
+        self.case_id = case_id
 
 
 class CaseNotFound(LookupError):

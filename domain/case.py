@@ -10,6 +10,7 @@ library's ``timestamp``) and its link in the hash chain (:mod:`domain.chain`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
@@ -25,6 +26,7 @@ from domain.payloads import (
     AMENDMENT_TYPES,
     EFFECTIVE_DATE_FIELD,
     PAYLOADS,
+    SYSTEM_TYPES,
     FieldProblem,
     InvalidPayload,
     Payload,
@@ -32,11 +34,14 @@ from domain.payloads import (
 )
 from domain.payloads import EventCorrected as CorrectionPayload
 from domain.payloads import EventRetracted as RetractionPayload
+from domain.sealing import PersonKey, erased, personal_values, reveal, seal_payload, sealed_paths
 
 #: Types whose invariants depend on the rest of the history (others only need dates checked).
 _SEQUENCE_TYPES = SEQUENCE_TYPES | AMENDMENT_TYPES
 #: Where the aggregate keeps its :class:`~domain.ledger.Ledger` (derived; never stored).
 _LEDGER = "_derived_ledger"
+#: Where the mapper leaves an event's opened payload (:class:`domain.sealing.Revealed`).
+REVEALED = "_revealed"
 
 
 class Case(Aggregate):
@@ -49,12 +54,17 @@ class Case(Aggregate):
     """
 
     class Snapshot(LibrarySnapshot):
-        """The snapshot holds the stored records only; the ledger is rebuilt from them."""
+        """The snapshot holds the stored records only; the ledger is rebuilt from them.
+
+        Records keep their stored (sealed) payloads: no opened personal value is ever
+        written to a snapshot.
+        """
 
         @classmethod
         def take(cls, aggregate: Any) -> Any:
             snapshot = super().take(aggregate)
             snapshot.state.pop(_LEDGER, None)
+            snapshot.state["_records"] = [as_stored(r) for r in snapshot.state["_records"]]
             return snapshot
 
     class Event(Aggregate.Event):
@@ -66,17 +76,21 @@ class Case(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             assert isinstance(aggregate, Case)
-            aggregate._records.append(
-                {
-                    "version": self.originator_version,
-                    "type": self.TYPE,
-                    "payload": self.payload,
-                    "recorded_at": self.timestamp.isoformat(),
-                    "recorded_by": self.recorded_by,
-                    "hash": self.hash,
-                    "previous_hash": self.previous_hash,
-                }
-            )
+            record = {
+                "version": self.originator_version,
+                "type": self.TYPE,
+                "payload": self.payload,
+                "recorded_at": self.timestamp.isoformat(),
+                "recorded_by": self.recorded_by,
+                "hash": self.hash,
+                "previous_hash": self.previous_hash,
+            }
+            # Read from the store, the mapper opened the sealed values (domain.persistence).
+            opened = self.__dict__.get(REVEALED)
+            if opened is not None:
+                record |= {"payload": opened.payload, "stored_payload": self.payload,
+                           "openings": opened.openings}  # fmt: skip
+            aggregate._records.append(record)
 
     class Opened(Event, Aggregate.Created):
         TYPE = "case_opened"
@@ -129,6 +143,20 @@ class Case(Aggregate):
     class EventRetracted(Event):
         TYPE = "event_retracted"
 
+    class PersonErased(Event):
+        """The person's key is destroyed: every personal value recorded so far reads erased."""
+
+        TYPE = "person_erased"
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            assert isinstance(aggregate, Case)
+            records = aggregate._records
+            for i, rec in enumerate(records):
+                if rec.get("stored_payload") is not None:
+                    records[i] = {**rec, "payload": erased(rec["stored_payload"]), "openings": {}}
+            aggregate.__dict__.pop(_LEDGER, None)  # opened values may be in it: read again
+
     def __init__(self) -> None:
         self._records: list[dict[str, Any]] = []
 
@@ -178,21 +206,38 @@ class Case(Aggregate):
         recorded_by: str,
         recorded_at: datetime,
         case_id: UUID | None = None,
+        key: PersonKey | None = None,
     ) -> Case:
-        """Open a case from a ``case_opened`` payload; refuse it with field problems."""
+        """Open a case from a ``case_opened`` payload; refuse it with field problems.
+
+        ``key``: the person's key (:mod:`domain.keyring`) that seals the personal fields;
+        without one they are stored as sent.
+        """
         payload = validate_payload("case_opened", data)
         _refuse_future(payload, "case_opened", recorded_at, prefix="")
         case_id = case_id or uuid4()
-        stored = _stored_form(payload)
+        if key is not None and key.case_id != case_id:
+            raise ValueError("the key belongs to another case")
+        plain = _stored_form(payload)
+        sealed = _sealed(plain, sealed_paths("case_opened"), key, erased=False)
+        stored = plain if sealed is None else sealed.stored
         at = recorded_at.astimezone(UTC)
         link = event_hash(
             case_id=case_id, version=1, type="case_opened", payload=stored,
             recorded_at=at, recorded_by=recorded_by, previous_hash=GENESIS,
         )  # fmt: skip
-        return cls._create(
+        case = cls._create(
             cls.Opened, id=case_id, payload=stored, recorded_by=recorded_by,
             hash=link, previous_hash=GENESIS, timestamp=at,
         )  # fmt: skip
+        if sealed is not None:
+            case._records[-1] |= sealed.record_fields(plain)
+        return case
+
+    @property
+    def erased(self) -> bool:
+        """Whether the person's personal data was erased (``person_erased`` recorded)."""
+        return any(r["type"] == "person_erased" for r in self._records)
 
     def record(
         self,
@@ -201,37 +246,74 @@ class Case(Aggregate):
         *,
         recorded_by: str,
         recorded_at: datetime,
+        key: PersonKey | None = None,
     ) -> Recorded:
-        """Validate and record one event; on any problem raise and leave the case unchanged."""
+        """Validate and record one event; on any problem raise and leave the case unchanged.
+
+        ``key`` seals the personal fields (as in :meth:`open`); once the person is erased
+        there is none, and an event carrying personal text is refused.
+        """
         if event_type == "case_opened":
             problem = FieldProblem(field="type", message="ケース開始は新しいケースとして登録します")
             raise CaseRuleViolation([problem])
+        if event_type in SYSTEM_TYPES:
+            message = "個人情報の消去は teichaku person erase で行います(ここでは記録できません)"
+            raise _violation("type", message)
         payload = validate_payload(event_type, data)
+        target_type = None
         if isinstance(payload, CorrectionPayload):
-            payload = self._checked_correction(payload, recorded_at)
+            payload, target_type = self._checked_correction(payload, recorded_at)
         elif isinstance(payload, RetractionPayload):
             self._check_target(payload.target_version, "retracted")
         _refuse_future(payload, event_type, recorded_at, prefix="")
+        plain = _stored_form(payload)
+        paths = sealed_paths(event_type, target_type)
+        sealed = _sealed(plain, paths, None if self.erased else key, erased=self.erased)
+        return self._append(event_type, plain, sealed, recorded_by, recorded_at)
+
+    def erase(self, reason: str, *, recorded_by: str, recorded_at: datetime) -> Recorded:
+        """Record that the person's key is destroyed (``person_erased``); once only."""
+        if self.erased:
+            raise _violation("type", "このケースの個人情報は既に消去されています")
+        data = {"erased_on": tokyo_date(recorded_at).isoformat(), "reason": reason}
+        plain = _stored_form(validate_payload("person_erased", data))
+        return self._append("person_erased", plain, None, recorded_by, recorded_at)
+
+    def _append(
+        self, event_type: str, plain: dict[str, Any], sealed: _Sealing | None,
+        recorded_by: str, recorded_at: datetime,
+    ) -> Recorded:  # fmt: skip
         at = recorded_at.astimezone(UTC)
         ledger = self._ledger()
-        candidate = ledger.typed(self._link(event_type, _stored_form(payload), recorded_by, at))
+        candidate = ledger.typed(self._link(event_type, plain, sealed, recorded_by, at))
         self._check_history(ledger, candidate)
         self.trigger_event(
-            EVENT_CLASSES[event_type], payload=dict(candidate.payload),
+            EVENT_CLASSES[event_type], payload=dict(candidate.hashed_payload),
             recorded_by=recorded_by, hash=candidate.hash,
             previous_hash=candidate.previous_hash, timestamp=at,
         )  # fmt: skip
+        if sealed is not None:
+            self._records[-1] |= sealed.record_fields(plain)
         ledger.add(candidate)  # the record just applied, already typed: not read again
         return candidate
 
-    def _link(self, event_type: str, stored: dict[str, Any], by: str, at: datetime) -> Recorded:
+    def _link(
+        self, event_type: str, plain: dict[str, Any], sealed: _Sealing | None, by: str,
+        at: datetime,
+    ) -> Recorded:  # fmt: skip
         previous = self._records[-1]["hash"] if self._records else GENESIS
         version = self.version + 1
+        stored = plain if sealed is None else sealed.stored
         link = event_hash(
             case_id=self.id, version=version, type=event_type, payload=stored,
             recorded_at=at, recorded_by=by, previous_hash=previous,
         )  # fmt: skip
-        return Recorded(self.id, version, event_type, stored, at, by, link, previous)
+        if sealed is None:
+            return Recorded(self.id, version, event_type, plain, at, by, link, previous)
+        return Recorded(
+            self.id, version, event_type, plain, at, by, link, previous,
+            stored_payload=sealed.stored, openings=sealed.openings,
+        )  # fmt: skip
 
     def _check_target(self, target_version: int, verb: str) -> str:
         """The target of an amendment must exist, be a fact, and not be retracted."""
@@ -242,13 +324,17 @@ class Case(Aggregate):
         if found.type in AMENDMENT_TYPES:
             message = "訂正・取消そのものは対象にできません。元の記録を対象にしてください"
             raise _violation("target_version", message)
+        if found.type in SYSTEM_TYPES:
+            raise _violation("target_version", "個人情報の消去は訂正も取消もできません")
         if verb == "retracted" and found.type == "case_opened":
             raise _violation("target_version", "ケース開始は取り消せません(訂正してください)")
         if target_version in ledger.retracted:
             raise _violation("target_version", "この記録は既に取り消されています")
         return found.type
 
-    def _checked_correction(self, payload: CorrectionPayload, at: datetime) -> CorrectionPayload:
+    def _checked_correction(
+        self, payload: CorrectionPayload, at: datetime
+    ) -> tuple[CorrectionPayload, str]:
         target_type = self._check_target(payload.target_version, "corrected")
         try:
             replacement = validate_payload(target_type, payload.replacement)
@@ -259,7 +345,7 @@ class Case(Aggregate):
             ]
             raise CaseRuleViolation(problems) from None
         _refuse_future(replacement, target_type, at, prefix="replacement.")
-        return payload.model_copy(update={"replacement": _stored_form(replacement)})
+        return payload.model_copy(update={"replacement": _stored_form(replacement)}), target_type
 
     def _check_history(self, ledger: Ledger, candidate: Recorded) -> None:
         """Refuse ``candidate`` when it creates a problem the history did not have.
@@ -288,6 +374,42 @@ assert set(EVENT_CLASSES) == set(PAYLOADS), "every payload type needs an event c
 def _stored_form(payload: Payload) -> dict[str, Any]:
     """The JSON form that is stored and hashed (absent optional fields left out)."""
     return payload.model_dump(mode="json", exclude_none=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sealing:
+    """A payload's stored form with its personal values sealed, and their openings."""
+
+    stored: dict[str, Any]
+    openings: dict[str, str]
+
+    def record_fields(self, plain: dict[str, Any]) -> dict[str, Any]:
+        """What a record of ``Case._records`` holds: ``plain`` shown, the sealed form stored."""
+        return {"payload": plain, "stored_payload": self.stored, "openings": self.openings}
+
+
+def _sealed(
+    plain: dict[str, Any], paths: list[str], key: PersonKey | None, *, erased: bool
+) -> _Sealing | None:
+    """The sealed form of ``plain`` (``None`` when it carries no personal value)."""
+    if not personal_values(plain, paths):
+        return None
+    if key is None:
+        if erased:
+            message = "この方の個人情報は消去済みのため、氏名や自由記述を含む記録はできません"
+            raise _violation(paths[0].replace("[]", ""), message)
+        return None  # a store without person keys (tests of the domain alone)
+    stored = seal_payload(plain, paths, key)
+    return _Sealing(stored, reveal(stored, key).openings)
+
+
+def as_stored(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record of ``Case._records`` as stored: its sealed payload, no opened values."""
+    if record.get("stored_payload") is None:
+        return dict(record)
+    out = {k: v for k, v in record.items() if k not in ("stored_payload", "openings")}
+    out["payload"] = record["stored_payload"]
+    return out
 
 
 def _refuse_future(payload: Payload, event_type: str, at: datetime, prefix: str) -> None:

@@ -40,6 +40,12 @@ def tokyo_date(instant: datetime) -> date:
 class Recorded:
     """One stored event of a case, as recorded; immutable.
 
+    ``payload`` is the payload as read: its personal values opened with the person's key,
+    or :data:`~domain.payloads.ERASED` once the key is destroyed (:mod:`domain.sealing`).
+    ``stored_payload`` is the stored form when it differs (sealed values): that is what
+    the hash chain covers (:attr:`hashed_payload`); ``openings`` are the salts of the
+    opened values, so an export can be checked against it without the key.
+
     ``typed`` is the typed form of the payload this record puts into the history (its own
     payload; for a correction, its replacement; ``None`` for a retraction). The aggregate
     reads each stored payload once and keeps it here (:meth:`with_typed`), so a fold over
@@ -56,6 +62,8 @@ class Recorded:
     recorded_by: str
     hash: str
     previous_hash: str
+    stored_payload: Mapping[str, Any] | None = field(default=None, repr=False)
+    openings: Mapping[str, str] | None = field(default=None, compare=False, repr=False)
     typed: Payload | None = field(default=None, init=False, compare=False, repr=False)
     _recorded_at_text: str | None = field(default=None, init=False, compare=False, repr=False)
 
@@ -67,6 +75,11 @@ class Recorded:
             text = self.recorded_at.isoformat()
             object.__setattr__(self, "_recorded_at_text", text)
         return text
+
+    @property
+    def hashed_payload(self) -> Mapping[str, Any]:
+        """The payload as stored, which the hash chain covers."""
+        return self.payload if self.stored_payload is None else self.stored_payload
 
     @property
     def effective_on(self) -> date:
@@ -87,13 +100,21 @@ class Recorded:
         }
 
     def as_json(self) -> dict[str, Any]:
-        """The JSON form used by exports: the public form plus the case id and chain links."""
-        return {
+        """The JSON form used by exports: the public form plus the case id and chain links.
+
+        A record with sealed values also carries its ``stored_payload`` (what the chain
+        hashes) and the ``openings`` that tie the shown values to it.
+        """
+        out = {
             "case_id": str(self.case_id),
             **self.public_json(),
             "hash": self.hash,
             "previous_hash": self.previous_hash,
         }
+        if self.stored_payload is not None:
+            out["stored_payload"] = dict(self.stored_payload)
+            out["openings"] = dict(self.openings or {})
+        return out
 
     def with_typed(self, typed: Payload | None) -> Recorded:
         """The same record carrying ``typed`` (see the class docstring)."""
@@ -112,6 +133,8 @@ class Recorded:
             recorded_by=str(data["recorded_by"]),
             hash=str(data["hash"]),
             previous_hash=str(data["previous_hash"]),
+            stored_payload=data.get("stored_payload"),
+            openings=data.get("openings"),
         )
 
 
@@ -167,8 +190,14 @@ class History:
 
 
 def parse_payload(event_type: str, payload: Mapping[str, Any]) -> Payload:
-    """Re-read a stored (already validated) payload as its typed model."""
-    return PAYLOADS[event_type].model_validate(payload)
+    """Re-read a stored (already validated) payload as its typed model.
+
+    Personal fields of a stored payload may read :data:`~domain.payloads.ERASED`.
+    """
+    return PAYLOADS[event_type].model_validate(payload, context=_STORED)
+
+
+_STORED = {"stored": True}
 
 
 def fact_order(fact: Fact) -> tuple[date, int, int]:

@@ -19,6 +19,9 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     model_validator,
 )
 
@@ -38,6 +41,20 @@ def _iso_date(value: Any) -> Any:
         raise ValueError("存在しない日付です") from None
 
 
+#: What a personal value reads as once its person's key is destroyed (domain.sealing).
+ERASED = "〔消去済み〕"
+
+
+def _erasable(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    """A personal field: a stored one may read :data:`ERASED`; nobody may send that text."""
+    if value == ERASED:
+        if info.context and info.context.get("stored"):
+            return value
+        raise ValueError(f"「{ERASED}」は入力できません(消去された記録を表す文字列です)")
+    return handler(value)
+
+
+Erasable = WrapValidator(_erasable)
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Month = Annotated[str, StringConstraints(pattern=_ISO_MONTH.pattern)]
 Digits10 = Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")]
@@ -46,6 +63,10 @@ Digits13 = Annotated[str, StringConstraints(pattern=r"^[0-9]{13}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Names = Annotated[list[Name], Field(min_length=1)]
+#: Personal fields (sealed with the person's key, see domain.sealing).
+PersonalName = Annotated[Name, Erasable]
+PersonalText = Annotated[Text, Erasable]
+RecipientNumber = Annotated[Digits10, Erasable]
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 PriorServiceKind = Literal[
@@ -69,8 +90,8 @@ class Payload(BaseModel):
 
 
 class Person(Payload):
-    name: Name
-    name_kana: Name | None = None
+    name: PersonalName
+    name_kana: PersonalName | None = None
 
 
 class PriorService(Payload):
@@ -81,7 +102,7 @@ class PriorService(Payload):
 
 class CaseOpened(Payload):
     person: Person
-    recipient_number: Digits10
+    recipient_number: RecipientNumber
     municipality_code: Digits6
     office_id: Digits10
     prior_service: PriorService
@@ -103,13 +124,13 @@ class Hired(Payload):
 
 class Resigned(Payload):
     resigned_on: IsoDate
-    reason: Text | None = None
+    reason: PersonalText | None = None
 
 
 class JobChanged(Payload):
     changed_on: IsoDate
     aspect: JobAspect
-    description: Text | None = None
+    description: PersonalText | None = None
 
 
 class ContractSigned(Payload):
@@ -136,7 +157,7 @@ class ConsentGiven(Payload):
     written: bool
     parties: Names
     information: Names
-    purpose: Text | None = None
+    purpose: PersonalText | None = None
     valid_until: IsoDate | None = None
 
 
@@ -152,7 +173,7 @@ class ContactRecorded(Payload):
     place: Name | None = None
     party: Name | None = None
     information_shared: list[Name] = Field(default_factory=list)
-    summary: Text | None = None
+    summary: PersonalText | None = None
 
 
 class CaseMeetingHeld(Payload):
@@ -160,12 +181,12 @@ class CaseMeetingHeld(Payload):
     parties: Names
     person_attended: bool | None = None
     information_shared: list[Name]
-    summary: Text | None = None
+    summary: PersonalText | None = None
 
 
 class PlanRevised(Payload):
     revised_on: IsoDate
-    goals: Names
+    goals: Annotated[list[PersonalName], Field(min_length=1)]
     agreed_on: IsoDate | None = None
     delivered_on: IsoDate | None = None
 
@@ -196,17 +217,28 @@ class RequestDeclined(Payload):
     does decline a request, the refusal and its reason are recorded for auditors."""
 
     declined_on: IsoDate
-    reason: Text
+    reason: PersonalText
 
 
 class EventCorrected(Payload):
     target_version: Annotated[int, Field(ge=1)]
-    reason: Text
+    reason: PersonalText
     replacement: dict[str, Any]
 
 
 class EventRetracted(Payload):
     target_version: Annotated[int, Field(ge=2)]
+    reason: PersonalText
+
+
+class PersonErased(Payload):
+    """The person's key was destroyed: their personal fields read as erased from now on.
+
+    Recorded only by ``teichaku person erase`` (:meth:`domain.application.CaseLog.erase_person`);
+    ``reason`` is the legal ground (e.g. 本人からの削除請求), not personal data.
+    """
+
+    erased_on: IsoDate
     reason: Text
 
 
@@ -228,7 +260,11 @@ PAYLOADS: dict[str, type[Payload]] = {
     "request_declined": RequestDeclined,
     "event_corrected": EventCorrected,
     "event_retracted": EventRetracted,
+    "person_erased": PersonErased,
 }
+
+#: Types only the system records (never sent to ``POST /cases/{id}/events``).
+SYSTEM_TYPES = frozenset({"person_erased"})
 
 #: The payload field holding the day the fact happened (its effective date).
 EFFECTIVE_DATE_FIELD: dict[str, str] = {
@@ -247,6 +283,7 @@ EFFECTIVE_DATE_FIELD: dict[str, str] = {
     "evidence_received": "received_on",
     "support_ended": "ended_on",
     "request_declined": "declined_on",
+    "person_erased": "erased_on",
 }
 
 #: Types that change how other events are read rather than stating a fact of the case.
@@ -271,6 +308,7 @@ TYPE_LABEL_JA: dict[str, str] = {
     "request_declined": "利用申込みの辞退・お断り",
     "event_corrected": "訂正",
     "event_retracted": "取消",
+    "person_erased": "個人情報の消去",
 }
 
 

@@ -8,6 +8,7 @@ library's configuration keys (:func:`persistence_env`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -15,6 +16,9 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+
+from domain.case import REVEALED, Case
+from domain.sealing import PersonKey, has_sealed, reveal
 
 _INSTANT_KEYS = ("timestamp", "_created_on", "_modified_on")
 
@@ -30,7 +34,15 @@ class OrjsonTranscoder(Transcoder):
 
 
 class CaseMapper(Mapper[UUID]):
-    """The library's mapper, reviving the instants that JSON stores as text."""
+    """The library's mapper, reviving instants, and opening a case's sealed personal values.
+
+    ``keys`` finds a case's person key (:class:`domain.keyring.KeyStore`); a case event
+    read from the store carries its payload opened with it (or erased, when the key is
+    gone) beside the stored form, and a case snapshot's records likewise. What is written
+    is only ever the stored (sealed) form (``Case.Snapshot.take``).
+    """
+
+    keys: Callable[[UUID], PersonKey | None] | None = None
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = super().to_domain_event(stored_event)
@@ -38,7 +50,29 @@ class CaseMapper(Mapper[UUID]):
         _revive_instants(state)
         if isinstance(state.get("state"), dict):  # a snapshot's aggregate state
             _revive_instants(state["state"])
+            if isinstance(event, Case.Snapshot):
+                self._open_snapshot(event.originator_id, state["state"])
+        elif isinstance(event, Case.Event) and has_sealed(state.get("payload")):
+            state[REVEALED] = reveal(state["payload"], self._key(event.originator_id))
         return event
+
+    def _key(self, case_id: UUID) -> PersonKey | None:
+        return self.keys(case_id) if self.keys is not None else None
+
+    def _open_snapshot(self, case_id: UUID, state: dict[str, Any]) -> None:
+        records = state.get("_records") or []
+        if not any(has_sealed(r.get("payload")) for r in records):
+            return
+        erased = any(r.get("type") == "person_erased" for r in records)
+        key = None if erased else self._key(case_id)
+        opened = []
+        for rec in records:
+            if has_sealed(rec.get("payload")):
+                shown = reveal(rec["payload"], key)
+                rec = {**rec, "payload": shown.payload, "stored_payload": rec["payload"],
+                       "openings": shown.openings}  # fmt: skip
+            opened.append(rec)
+        state["_records"] = opened
 
 
 def _revive_instants(state: dict[str, Any]) -> None:

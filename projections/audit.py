@@ -4,7 +4,9 @@
 each link, so a stored history that was altered, thinned out or shuffled after the fact
 is caught and located:
 
-- ``altered``: the content no longer gives the stored hash (edited after recording);
+- ``altered``: the content no longer gives the stored hash (edited after recording), or a
+  shown personal value is not the one sealed in the stored form (its commitment, checked
+  with the value's salt from ``openings``; :func:`domain.sealing.check_openings`);
 - ``missing``: a version number is absent (a row was removed);
 - ``reordered``: a record is not where its version puts it in the given order;
 - ``broken_link``: a record's ``previous_hash`` is not the hash of the record before it
@@ -23,6 +25,7 @@ from typing import Any
 
 from domain.chain import GENESIS, event_hash
 from domain.history import Recorded, known_at
+from domain.sealing import check_openings
 
 _TEXT_JA = {
     "altered": (
@@ -54,11 +57,18 @@ def recomputed_hash(rec: Recorded) -> str:
         case_id=rec.case_id,
         version=rec.version,
         type=rec.type,
-        payload=dict(rec.payload),
+        payload=dict(rec.hashed_payload),
         recorded_at=rec.recorded_at,
         recorded_by=rec.recorded_by,
         previous_hash=rec.previous_hash,
     )
+
+
+def _shows_what_is_stored(rec: Recorded) -> bool:
+    """The shown payload is the stored one, its sealed values opened (or erased)."""
+    if rec.stored_payload is None:
+        return True
+    return not check_openings(rec.stored_payload, rec.payload, rec.openings or {})
 
 
 def _break(version: int, problem: str) -> dict[str, Any]:
@@ -76,7 +86,7 @@ def verify_chain(records: Sequence[Recorded]) -> ChainReport:
             invalid.add(given.version)
     previous: Recorded | None = None
     for rec in by_version:
-        if recomputed_hash(rec) != rec.hash:
+        if recomputed_hash(rec) != rec.hash or not _shows_what_is_stored(rec):
             found.append((rec.version, 0, _break(rec.version, "altered")))
             invalid.add(rec.version)
         expected_version = previous.version + 1 if previous else 1

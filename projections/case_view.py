@@ -83,7 +83,8 @@ class CaseRow:
     #: Derived dates and verdicts as evaluated on ``computed_on``, each with its rule id.
     derived: dict[str, Any]
     months: tuple[MonthRow, ...]
-    #: Name, kana, recipient number, municipality: sensitive; the store may encrypt it.
+    #: Name, kana, recipient number, municipality: opened when read; stored sealed with
+    #: the person's key (and the row with the store's cipher, when it has one).
     person: dict[str, Any]
     #: The shape the row was stored in (:data:`ROW_SCHEMA`); an older one is refolded.
     schema: int = ROW_SCHEMA
@@ -128,13 +129,29 @@ def case_row(case_id: UUID, records: Sequence[Recorded], computed_on: dt.date) -
             )
             for m in comp.months
         ),
-        person={
-            "name": p.person.name,
-            "name_kana": p.person.name_kana,
-            "recipient_number": p.recipient_number,
-            "municipality_code": p.municipality_code,
-        },
+        person=_person(opened),
     )
+
+
+def _person(opened: Fact) -> dict[str, Any]:
+    """Name, kana, recipient number, municipality as stored: sealed with the person's key.
+
+    The row keeps the sealed values (:mod:`domain.sealing`), never opened ones, so an
+    erasure holds for the views the moment the key is destroyed; the view store opens
+    them when a row is read (:meth:`projections.view_store.ViewStore.person_of`).
+    """
+    latest = opened.corrections[-1] if opened.corrections else None
+    if latest is not None:
+        stored = latest.hashed_payload["replacement"]
+    else:
+        stored = opened.recorded.hashed_payload
+    person = stored["person"]
+    return {
+        "name": person["name"],
+        "name_kana": person.get("name_kana"),
+        "recipient_number": stored["recipient_number"],
+        "municipality_code": stored["municipality_code"],
+    }
 
 
 def _facts(facts: list[Fact], names: frozenset[str]) -> dict[str, Any]:

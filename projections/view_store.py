@@ -16,7 +16,7 @@ row written twice, or by two processes at once, is still right.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +27,7 @@ from eventsourcing.persistence import Cipher, Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
+from domain.sealing import PersonKey, has_sealed, reveal
 from projections.case_view import ROW_SCHEMA, CaseRow, MonthRow
 
 META = "teichaku_view_meta"
@@ -57,6 +58,8 @@ class ViewStore(TrackingRecorder):
     placeholder = "%s"
     blob = "BYTEA"
     cipher: Cipher | None = None
+    #: Finds a case's person key (:class:`domain.keyring.KeyStore`), to open the person.
+    keys: Callable[[UUID], PersonKey | None] | None = None
 
     # -- names and tables --------------------------------------------------------------
 
@@ -199,14 +202,19 @@ class ViewStore(TrackingRecorder):
         """Personal data is encrypted with the store's cipher when the store has one."""
         return self.cipher.encrypt(data) if self.cipher is not None else data
 
-    def _unseal(self, data: bytes | None) -> dict[str, Any]:
+    def _unseal(self, data: bytes | None, case_id: UUID) -> dict[str, Any]:
+        """The person of a row: decrypted, and its sealed values opened with the person's
+        key (or read as erased once the key is destroyed)."""
         if data is None:  # a light row: the person was not read
             return {}
         raw = bytes(data)
-        result: dict[str, Any] = orjson.loads(
+        stored: dict[str, Any] = orjson.loads(
             self.cipher.decrypt(raw) if self.cipher is not None else raw
         )
-        return result
+        if not has_sealed(stored):
+            return stored
+        key = self.keys(case_id) if self.keys is not None else None
+        return reveal(stored, key).payload
 
     # -- reading -----------------------------------------------------------------------
 
@@ -299,7 +307,7 @@ class ViewStore(TrackingRecorder):
             ),
             derived=orjson.loads(r["derived"]),
             months=months,
-            person=self._unseal(r["person"]),
+            person=self._unseal(r["person"], UUID(str(r["case_id"]))),
             schema=int(r["row_schema"]),
         )
 

@@ -60,6 +60,7 @@ def open_view_store(cases: CaseLog) -> ViewStore:
     store = cases.factory.tracking_recorder(view_class)
     assert isinstance(store, ViewStore)
     store.cipher = cases.mapper.cipher
+    store.keys = cases.keys.key
     return store
 
 

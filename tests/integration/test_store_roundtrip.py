@@ -10,6 +10,7 @@ from uuid import UUID
 from domain.application import CaseLog
 from domain.chain import GENESIS, event_hash
 from domain.payloads import validate_payload
+from domain.sealing import is_sealed, reveal
 from tests.integration.conftest import Backend
 from tests.integration.sample import EVENTS, OPENED, PERSON_NAME, STAFF, record_every_type
 
@@ -58,14 +59,25 @@ def test_stored_state_is_plain_json_readable_by_a_raw_select(
     first = backend.state_bytes(rows[0][2])
     print(f"\n[{backend.name}] {rows[0][1]}: {first.decode()}")
     assert rows[0][1] == "domain.case:Case.Opened"
-    # Plain UTF-8 JSON, read with the standard library; Japanese text is not escaped.
+    # Plain UTF-8 JSON, read with the standard library; Japanese text is not escaped...
     document = json.loads(first)
-    assert document["payload"]["person"]["name"] == PERSON_NAME
-    assert PERSON_NAME.encode() in first
+    assert document["payload"]["office_id"] == OPENED["office_id"]
     assert document["recorded_by"] == STAFF
     assert UUID(str(rows[0][3])) == case_id
+    # ...but personal values are sealed with the person's key: no name, no 受給者証番号,
+    # no free text anywhere in the stored rows (crypto-shredding, domain/sealing.py).
+    assert is_sealed(document["payload"]["person"]["name"])
+    assert is_sealed(document["payload"]["recipient_number"])
+    everything = b"".join(backend.state_bytes(row[2]) for row in rows)
+    assert PERSON_NAME.encode() not in everything
+    assert OPENED["recipient_number"].encode() not in everything
+    for text in ("上司が田中さんから佐藤さんに交代", "体調不良による自己都合退職", "睡眠リズム"):
+        assert text.encode() not in everything
+    # Opened with the key, each payload is exactly what was recorded.
+    key = store.keys.key(case_id)
     states = [json.loads(backend.state_bytes(row[2])) for row in rows]
-    assert [s["payload"] for s in states[1:]] == [_stored_form(t, p) for t, p in EVENTS]
+    opened = [reveal(s["payload"], key).payload for s in states[1:]]
+    assert opened == [_stored_form(t, p) for t, p in EVENTS]
 
 
 def test_case_ids_lists_every_case_in_the_order_opened(backend: Backend, store: CaseLog) -> None:
@@ -79,6 +91,7 @@ def test_case_ids_lists_every_case_in_the_order_opened(backend: Backend, store: 
 
 
 def test_hash_chain_recomputes_after_reload(backend: Backend, store: CaseLog) -> None:
+    """The chain covers the stored form: personal values sealed (domain/sealing.py)."""
     case_id = record_every_type(store)
 
     records = backend.open().records(case_id)
@@ -88,7 +101,7 @@ def test_hash_chain_recomputes_after_reload(backend: Backend, store: CaseLog) ->
         assert record.previous_hash == previous
         recomputed = event_hash(
             case_id=record.case_id, version=record.version, type=record.type,
-            payload=record.payload, recorded_at=record.recorded_at,
+            payload=record.hashed_payload, recorded_at=record.recorded_at,
             recorded_by=record.recorded_by, previous_hash=record.previous_hash,
         )  # fmt: skip
         assert recomputed == record.hash
