@@ -19,14 +19,17 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.domain import Snapshot as LibrarySnapshot
 
 from domain.chain import GENESIS, event_hash
+from domain.duties import PARTY_FIELDS, parties_as_self
 from domain.history import History, Recorded, tokyo_date
 from domain.invariants import consistency_problems
 from domain.ledger import SEQUENCE_TYPES, Ledger
 from domain.payloads import (
     AMENDMENT_TYPES,
     EFFECTIVE_DATE_FIELD,
+    ERASED,
     PAYLOADS,
     SYSTEM_TYPES,
+    CaseOpened,
     FieldProblem,
     InvalidPayload,
     Payload,
@@ -266,10 +269,25 @@ class Case(Aggregate):
         elif isinstance(payload, RetractionPayload):
             self._check_target(payload.target_version, "retracted")
         _refuse_future(payload, event_type, recorded_at, prefix="")
-        plain = _stored_form(payload)
+        plain = self._as_self(target_type or event_type, _stored_form(payload))
         paths = sealed_paths(event_type, target_type)
         sealed = _sealed(plain, paths, None if self.erased else key, erased=self.erased)
         return self._append(event_type, plain, sealed, recorded_by, recorded_at)
+
+    def _as_self(self, fact_type: str, plain: dict[str, Any]) -> dict[str, Any]:
+        """``plain`` (or a correction's replacement) with parties naming the person as 本人.
+
+        See :func:`domain.duties.parties_as_self`; the names are the opening's as it reads
+        now (a corrected name counts), none once erased.
+        """
+        if fact_type not in PARTY_FIELDS:
+            return plain
+        opening = self._ledger().facts[1].payload
+        person = opening.person if isinstance(opening, CaseOpened) else None
+        names = [n for n in (person.name, person.name_kana) if n and n != ERASED] if person else []
+        if "replacement" in plain:
+            return {**plain, "replacement": parties_as_self(fact_type, plain["replacement"], names)}
+        return parties_as_self(fact_type, plain, names)
 
     def erase(self, reason: str, *, recorded_by: str, recorded_at: datetime) -> Recorded:
         """Record that the person's key is destroyed (``person_erased``); once only."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from domain.calendar import add_months, day_after, period_end
 from domain.payloads import ContactRecorded, SupportReportShared
@@ -91,6 +92,47 @@ PERSON_SELF_NAMES: frozenset[str] = frozenset({"本人", "利用者本人"})
 def is_the_person(party: str, person_names: Iterable[str] = ()) -> bool:
     """CON-1/MON-4: does ``party`` name the person themself (no consent needed for them)?"""
     return party in PERSON_SELF_NAMES or party in set(person_names)
+
+
+#: The fields of each event type that name who took part or received something.
+PARTY_FIELDS: dict[str, tuple[str, ...]] = {
+    "consent_given": ("parties",),
+    "contact_recorded": ("party",),
+    "case_meeting_held": ("parties",),
+    "support_report_shared": ("shared_with",),
+}
+
+_BLANKS = str.maketrans("", "", " \u3000\t")
+
+
+def parties_as_self(
+    event_type: str, payload: dict[str, Any], person_names: Iterable[str]
+) -> dict[str, Any]:
+    """``payload`` with each party naming the person (their name or kana) written 本人.
+
+    Stored this way, CON-1 and MON-4 never depend on the person's name, so their results
+    stay the same after the name is erased (issue 12), and the name is not kept in clear
+    in a party field. Spaces do not matter ("試験 花子" is "試験花子"); a list keeps its
+    order and names 本人 once.
+    """
+    names = {n.translate(_BLANKS) for n in person_names if n.translate(_BLANKS)}
+    fields = PARTY_FIELDS.get(event_type, ())
+    if not names or not any(f in payload for f in fields):
+        return payload
+
+    def as_self(party: str) -> str:
+        return "本人" if party.translate(_BLANKS) in names else party
+
+    out = dict(payload)
+    for name in fields:
+        value = out.get(name)
+        if isinstance(value, str):
+            out[name] = as_self(value)
+        elif isinstance(value, list):
+            named = [as_self(v) for v in value]
+            first = named.index("本人") if "本人" in named else len(named)
+            out[name] = [v for i, v in enumerate(named) if v != "本人" or i == first]
+    return out
 
 
 # -- PLAN: the support plan ----------------------------------------------------------

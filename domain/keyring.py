@@ -193,8 +193,15 @@ class SQLiteKeyStore(SQLKeyStore):
         with self._tx(commit=True) as c:
             c.execute("PRAGMA secure_delete = ON")
             self._run(c, f"DELETE FROM {self.table} WHERE case_id = %s", (str(case_id),))
-            deleted = bool(c.rowcount)
+            deleted = bool(c.sqlite_cursor.rowcount)  # the library's wrapper hides rowcount
+        self._reclaim()
         return deleted
+
+    def _reclaim(self) -> None:
+        # The key's page was also written to the write-ahead log when it was inserted:
+        # copy the log into the file (whose page secure_delete zeroed) and truncate it.
+        with self.datastore.get_connection(commit=True) as conn:
+            conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")  # outside a transaction
 
 
 class PostgresKeyStore(SQLKeyStore):
@@ -216,8 +223,14 @@ class PostgresKeyStore(SQLKeyStore):
 def open_key_store(module: str, recorder: Any, cipher: Cipher | None) -> KeyStore:
     """The key store beside an application's event store (same database, same datastore)."""
     datastore = getattr(recorder, "datastore", None)
+    store: SQLKeyStore
     if module.endswith("postgres") and datastore is not None:
-        return PostgresKeyStore(datastore, cipher)
-    if module.endswith("sqlite") and datastore is not None:
-        return SQLiteKeyStore(datastore, cipher)
-    return MemoryKeyStore(cipher)
+        store = PostgresKeyStore(datastore, cipher)
+    elif module.endswith("sqlite") and datastore is not None:
+        store = SQLiteKeyStore(datastore, cipher)
+    else:
+        return MemoryKeyStore(cipher)
+    # Created with the application's own tables, before any other connection reads: an
+    # in-memory SQLite store's other connections would not see a table made later.
+    store._create()
+    return store

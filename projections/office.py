@@ -16,6 +16,7 @@ from typing import Any
 
 from domain import duties, rules
 from domain.calendar import add_months, day_before, month_end, month_of, next_period_start
+from domain.payloads import ERASED
 from domain.rate import retention_rate
 from domain.rulebook import RULES
 from projections.case_view import CaseRow
@@ -211,9 +212,12 @@ def retention(rows: Sequence[CaseRow], fiscal_year: int) -> Retention:
     for row in rows:
         if not _supported_within(row, first, last):
             continue
-        key = str(row.person.get("recipient_number") or row.case_id)
+        number = row.person.get("recipient_number")
+        # One person per 受給者証番号; an erased one (no number any more) per case.
+        key = str(number) if number and number != ERASED else f"case:{row.case_id}"
         employed = _employed_on(row, last)
-        entry = persons.setdefault(key, {"recipient_number": key, "name": row.person.get("name"),
+        shown = str(number or row.case_id)
+        entry = persons.setdefault(key, {"recipient_number": shown, "name": row.person.get("name"),
                                          "cases": [], "retained": False, "events": []})  # fmt: skip
         entry["cases"].append(str(row.case_id))
         entry["retained"] = entry["retained"] or employed[0]

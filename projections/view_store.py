@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
@@ -202,19 +202,27 @@ class ViewStore(TrackingRecorder):
         """Personal data is encrypted with the store's cipher when the store has one."""
         return self.cipher.encrypt(data) if self.cipher is not None else data
 
-    def _unseal(self, data: bytes | None, case_id: UUID) -> dict[str, Any]:
-        """The person of a row: decrypted, and its sealed values opened with the person's
-        key (or read as erased once the key is destroyed)."""
+    def _unseal(self, data: bytes | None) -> dict[str, Any]:
+        """The person of a row, decrypted; its values still sealed (see :meth:`_opened`)."""
         if data is None:  # a light row: the person was not read
             return {}
         raw = bytes(data)
         stored: dict[str, Any] = orjson.loads(
             self.cipher.decrypt(raw) if self.cipher is not None else raw
         )
-        if not has_sealed(stored):
-            return stored
-        key = self.keys(case_id) if self.keys is not None else None
-        return reveal(stored, key).payload
+        return stored
+
+    def _opened(self, rows: list[CaseRow]) -> list[CaseRow]:
+        """Rows with the person's values opened with the person's key (or read as erased
+        once it is destroyed). Done after the rows' transaction: the keys are read in
+        their own (an in-memory store has one connection)."""
+        out = []
+        for row in rows:
+            if has_sealed(row.person):
+                key = self.keys(row.case_id) if self.keys is not None else None
+                row = replace(row, person=reveal(row.person, key).payload)
+            out.append(row)
+        return out
 
     # -- reading -----------------------------------------------------------------------
 
@@ -243,7 +251,8 @@ class ViewStore(TrackingRecorder):
         with self._tx(commit=False) as c:
             self._run(c, sql, params)
             found = c.fetchall()
-            return self._rows(c, gen, found, months)
+            result = self._rows(c, gen, found, months)
+        return self._opened(result)
 
     def rows(self, gen: int, case_ids: Sequence[UUID]) -> list[CaseRow]:
         if not case_ids:
@@ -254,7 +263,8 @@ class ViewStore(TrackingRecorder):
                 c, f"SELECT * FROM {self.case_table(gen)} WHERE case_id IN ({marks}) "
                 "ORDER BY opened_at, case_id", [str(i) for i in case_ids],
             )  # fmt: skip
-            return self._rows(c, gen, c.fetchall())
+            result = self._rows(c, gen, c.fetchall())
+        return self._opened(result)
 
     def stale(self, gen: int, on: dt.date, limit: int) -> list[UUID]:
         """Cases whose row was evaluated before ``on`` (a new day: dates may have passed)."""
@@ -307,7 +317,7 @@ class ViewStore(TrackingRecorder):
             ),
             derived=orjson.loads(r["derived"]),
             months=months,
-            person=self._unseal(r["person"], UUID(str(r["case_id"]))),
+            person=self._unseal(r["person"]),
             schema=int(r["row_schema"]),
         )
 

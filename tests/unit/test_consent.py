@@ -234,3 +234,25 @@ def test_support_ended_without_a_hand_over_shares_nothing() -> None:
     b.event("support_ended", ended_on="2025-03-31", reason="person_request")
 
     assert violations(b, "2025-04-30") == []
+
+
+def test_a_party_naming_the_person_is_recorded_as_honnin_so_no_rule_needs_the_name() -> None:
+    b, _ = case_with_consent()
+    meeting = b.event(
+        "case_meeting_held", held_on="2024-11-10", parties=["試験花子", EMPLOYER, "本人"],
+        information_shared=[WORK],
+    )  # fmt: skip
+    contact = b.contact("2024-11-12", mode="phone", counterpart="person", party="シケン　ハナコ")
+    shared = b.report("2024-11", "2024-12-02", shared_with=["試験 花子", EMPLOYER])
+    fixed = b.event(
+        "event_corrected", target_version=meeting, reason="出席者の訂正",
+        replacement={"held_on": "2024-11-10", "parties": ["試験 花子", "ハローワーク"],
+                     "information_shared": [WORK]},
+    )  # fmt: skip
+
+    stored = {r.version: r.payload for r in b.records}
+    assert stored[meeting]["parties"] == ["本人", EMPLOYER]
+    assert stored[contact]["party"] == "本人"
+    assert stored[shared]["shared_with"] == ["本人", EMPLOYER]
+    assert stored[fixed]["replacement"]["parties"] == ["本人", "ハローワーク"]
+    assert [(v["party"], v["rule"]) for v in violations(b)] == [("ハローワーク", "CON-2")]
