@@ -48,7 +48,7 @@ def _case_id(text: str) -> UUID:
 
 
 def _erase(args: argparse.Namespace) -> int:
-    from domain.application import AlreadyErased, CaseNotFound
+    from domain.application import AlreadyErased, CaseNotFound, NotErasable
     from domain.case import CaseRuleViolation
     from domain.payloads import InvalidPayload
 
@@ -73,6 +73,9 @@ def _erase(args: argparse.Namespace) -> int:
             raise CommandError(f"ケースが見つかりません: {args.case}") from None
         except AlreadyErased:
             raise CommandError(f"ケース {args.case} の個人情報は既に消去されています") from None
+        except NotErasable as exc:
+            hint = "README「Erasure」を参照してください"
+            raise CommandError(f"ケース {args.case}: {exc}。{hint}") from None
         except (InvalidPayload, CaseRuleViolation) as exc:
             raise CommandError(f"消去できません: {exc}") from None
         views = getattr(app.state, "views", None)

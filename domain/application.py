@@ -156,6 +156,9 @@ class CaseLog(Application[UUID]):
             raise AlreadyErased(case_id)
         if expected_version is not None and case.version != expected_version:
             raise VersionConflict(case.version, expected_version)
+        unsealed = case.unsealed_personal_versions()
+        if unsealed:
+            raise NotErasable(case_id, unsealed)
         recorded = case.erase(reason, recorded_by=recorded_by, recorded_at=self.clock())
         self._save(case, expected_version)
         destroyed = self.keys.destroy(case_id)
@@ -351,6 +354,22 @@ class AlreadyErased(RuntimeError):
     def __init__(self, case_id: UUID) -> None:
         super().__init__("このケースの個人情報は既に消去されています")
         self.case_id = case_id
+
+
+class NotErasable(RuntimeError):
+    """Some of the case's personal values were stored in clear, before sealing existed.
+
+    Crypto-shredding cannot reach them, and events are never rewritten: recording an
+    erasure would claim what is not true, so none is recorded (README, "Erasure").
+    """
+
+    def __init__(self, case_id: UUID, versions: list[int]) -> None:
+        super().__init__(
+            f"暗号化前に保存された個人情報があるため、鍵の破棄では消去できません(第{versions[0]}版など"
+            f" {len(versions)} 件)"
+        )
+        self.case_id = case_id
+        self.versions = versions
 
 
 class CaseNotFound(LookupError):

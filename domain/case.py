@@ -242,6 +242,23 @@ class Case(Aggregate):
         """Whether the person's personal data was erased (``person_erased`` recorded)."""
         return any(r["type"] == "person_erased" for r in self._records)
 
+    def unsealed_personal_versions(self) -> list[int]:
+        """Versions whose personal values are stored in clear (recorded before sealing).
+
+        Destroying the key cannot erase these; :meth:`domain.application.CaseLog.erase_person`
+        refuses rather than record an erasure that leaves them readable.
+        """
+        ledger = self._ledger()
+        out = []
+        for rec in ledger.recorded:
+            if rec.stored_payload is not None:
+                continue
+            target = ledger.at(int(rec.payload.get("target_version", 0)))
+            target_type = target.type if rec.type in AMENDMENT_TYPES and target else None
+            if personal_values(rec.payload, sealed_paths(rec.type, target_type)):
+                out.append(rec.version)
+        return out
+
     def record(
         self,
         event_type: str,

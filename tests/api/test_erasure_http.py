@@ -13,6 +13,7 @@ from api.app import create_app
 from api.cli import main
 from api.settings import Settings
 from domain.application import CaseLog
+from domain.case import Case
 from domain.payloads import ERASED
 from domain.persistence import persistence_env
 from tests.api.test_offices import _supported_case
@@ -94,6 +95,8 @@ def test_person_erase_command_erases_once_and_prints_nothing_personal(
     url = f"sqlite:///{tmp_path / 'cases.db'}"
     store = CaseLog(env=persistence_env(url))
     case_id = store.open_case(case_opened_payload(), recorded_by="担当").id
+    legacy = Case.open(case_opened_payload(), recorded_by="担当", recorded_at=store.clock())
+    store.save(legacy)  # stored before sealing existed: its name is in clear
     store.close()
     argv = ["person", "erase", "--case", str(case_id), "--reason", "本人からの削除請求",
             "--database", url]  # fmt: skip
@@ -105,6 +108,9 @@ def test_person_erase_command_erases_once_and_prints_nothing_personal(
     assert "既に消去されています" in capsys.readouterr().err
     assert main([*argv[:3], "00000000-0000-0000-0000-000000000000", *argv[4:]]) == 2
     assert "ケースが見つかりません" in capsys.readouterr().err
+    assert main([*argv[:3], str(legacy.id), *argv[4:]]) == 2
+    refused = capsys.readouterr().err
+    assert "暗号化前に保存された個人情報" in refused and NAME not in refused
 
     app = create_app(Settings(database_url=url))
     reread = app.state.cases.records(case_id)
