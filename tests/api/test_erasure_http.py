@@ -35,6 +35,8 @@ def test_after_the_erasure_every_read_shows_the_fields_erased_and_billing_is_unc
     before = client.get(billing, headers=auth("staff")).json()["lines"]
     assert before[0]["name"] == NAME
     entitlement = client.get(f"/cases/{case_id}/entitlement", headers=auth("staff")).json()
+    shown = client.get(f"/cases/{case_id}/support-report?month=2024-11", headers=auth("staff"))
+    assert NAME in shown.text and "通院のため" in shown.text  # what the erasure must hide
 
     cases.erase_person(UUID(case_id), reason="本人からの削除請求", recorded_by="管理者")
 
@@ -51,9 +53,12 @@ def test_after_the_erasure_every_read_shows_the_fields_erased_and_billing_is_unc
     assert audit["verified"] is True
     for path in (f"/cases/{case_id}/timeline", f"/cases/{case_id}/audit",
                  f"/cases/{case_id}/export", f"/offices/{OFFICE}/retention?fiscal_year=2025",
-                 f"/offices/{OFFICE}/due"):  # fmt: skip
+                 f"/offices/{OFFICE}/due",
+                 f"/cases/{case_id}/support-report?month=2024-11"):  # fmt: skip
         text = client.get(path, headers=auth("auditor" if "export" in path else "staff")).text
         assert NAME not in text and "1234567890" not in text and "通院のため" not in text, path
+    report = client.get(f"/cases/{case_id}/support-report?month=2024-11", headers=auth("staff"))
+    assert report.status_code == 200 and ERASED in report.text
 
 
 def test_an_erasure_cannot_be_posted_and_personal_text_is_refused_afterwards(
