@@ -253,9 +253,10 @@ class Case(Aggregate):
         for rec in ledger.recorded:
             if rec.stored_payload is not None:
                 continue
-            target = ledger.at(int(rec.payload.get("target_version", 0)))
-            target_type = target.type if rec.type in AMENDMENT_TYPES and target else None
-            if personal_values(rec.payload, sealed_paths(rec.type, target_type)):
+            corrected = rec.type == "event_corrected"
+            target = ledger.at(int(rec.payload["target_version"])) if corrected else None
+            paths = sealed_paths(rec.type, target.type if target else None)
+            if personal_values(rec.payload, paths):
                 out.append(rec.version)
         return out
 
@@ -286,23 +287,26 @@ class Case(Aggregate):
         elif isinstance(payload, RetractionPayload):
             self._check_target(payload.target_version, "retracted")
         _refuse_future(payload, event_type, recorded_at, prefix="")
-        plain = self._as_self(target_type or event_type, _stored_form(payload))
+        plain = self._as_self(event_type, target_type, _stored_form(payload))
         paths = sealed_paths(event_type, target_type)
         sealed = _sealed(plain, paths, None if self.erased else key, erased=self.erased)
         return self._append(event_type, plain, sealed, recorded_by, recorded_at)
 
-    def _as_self(self, fact_type: str, plain: dict[str, Any]) -> dict[str, Any]:
-        """``plain`` (or a correction's replacement) with parties naming the person as 本人.
+    def _as_self(
+        self, event_type: str, target_type: str | None, plain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``plain`` (a correction: its replacement) with parties naming the person as 本人.
 
         See :func:`domain.duties.parties_as_self`; the names are the opening's as it reads
         now (a corrected name counts), none once erased.
         """
+        fact_type = target_type or event_type
         if fact_type not in PARTY_FIELDS:
             return plain
         opening = self._ledger().facts[1].payload
         person = opening.person if isinstance(opening, CaseOpened) else None
         names = [n for n in (person.name, person.name_kana) if n and n != ERASED] if person else []
-        if "replacement" in plain:
+        if target_type is not None:
             return {**plain, "replacement": parties_as_self(fact_type, plain["replacement"], names)}
         return parties_as_self(fact_type, plain, names)
 
