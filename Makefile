@@ -32,9 +32,12 @@ run: install
 	@echo
 	$(BIN)/teichaku serve --host $(HOST) --port $(PORT)
 
+# lint-imports: the layout's import contracts (pyproject.toml [tool.importlinter]):
+# layers, no cycles, the store's wiring, and what each door may import.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy domain projections api
+	$(BIN)/lint-imports --no-cache
 
 # pytest -rs lists every skipped test with its reason; the last line repeats what was
 # skipped (e.g. PostgreSQL not reachable) so a green run never hides an untested backend.

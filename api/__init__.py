@@ -1,1 +1,2 @@
-"""The HTTP API of teichaku: FastAPI app factory, routers, auth, error mapping, CLI."""
+"""teichaku's doors: the HTTP API (``http``), the staff's pages (``web``), the command
+line (``cli``) and the demo data (``demo``); ``app.create_app`` wires them."""

@@ -9,23 +9,27 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from fastapi import FastAPI
 
-from api import docs, errors, payload_schema, web, web_dispute, web_new_case, web_office, web_report
-from api.auth import TokenStore
-from api.routers import case_list as case_list_router
-from api.routers import cases as cases_router
-from api.routers import offices as offices_router
-from api.routers import rules as rules_router
-from api.routers import support_report as support_report_router
-from api.routers import trust as trust_router
+from api.http import docs, errors, payload_schema
+from api.http.auth import TokenStore
+from api.http.routers import case_list as case_list_router
+from api.http.routers import cases as cases_router
+from api.http.routers import offices as offices_router
+from api.http.routers import rules as rules_router
+from api.http.routers import support_report as support_report_router
+from api.http.routers import trust as trust_router
 from api.settings import Settings
-from api.web_session import WebSignIn
-from domain.application import CaseLog
-from projections.views import CaseViews, ViewFollower
+from api.web import dispute as web_dispute
+from api.web import new_case as web_new_case
+from api.web import office as web_office
+from api.web import pages as web
+from api.web import report as web_report
+from api.web.session import WebSignIn
+from domain.store.application import CaseLog
+from domain.store.opening import open_case_log
+from projections.views.follower import CaseViews, ViewFollower
 
 DESCRIPTION = """\
 就労定着支援のケース記録 API。出来事(就職・退職・支援記録・同意など)を追記のみで記録し、
@@ -70,7 +74,7 @@ def create_app(settings: Settings | None = None, *, cases: CaseLog | None = None
         version="0.1.0",
         openapi_tags=TAGS,
         lifespan=lifespan,
-        docs_url=None,  # served by api.docs from local files: the CDN's page is blank offline
+        docs_url=None,  # served by api.http.docs from local files: the CDN's page is blank offline
         redoc_url=None,
     )
     docs.install(app)
@@ -79,7 +83,8 @@ def create_app(settings: Settings | None = None, *, cases: CaseLog | None = None
     app.state.tokens = TokenStore(store)
     app.state.web_sign_in = WebSignIn(store, app.state.tokens)
     app.state.views = views
-    errors.install(app)
+    app.state.dispute_html = web_dispute.dispute_html  # the API's ?format=html
+    errors.install(app, web_not_found=web.not_found_page)
     payload_schema.install(app)  # typed POST bodies in OpenAPI (issue 12)
     app.include_router(case_list_router.router)
     app.include_router(offices_router.router)
@@ -98,26 +103,4 @@ def create_app(settings: Settings | None = None, *, cases: CaseLog | None = None
 
 def open_cases(settings: Settings) -> CaseLog:
     """The CaseLog on the configured store (an SQLite file's folder is created)."""
-    parts = urlsplit(settings.url)
-    if parts.scheme == "sqlite":
-        path = unquote(parts.path)[1:]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-    env = settings.persistence_env()
-    if env.get("POSTGRES_SCHEMA"):
-        _create_schema(env)
-    return CaseLog(env=env)
-
-
-def _create_schema(env: dict[str, str]) -> None:
-    """The library creates its tables in POSTGRES_SCHEMA but not the schema itself."""
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(
-        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
-        user=env["POSTGRES_USER"], password=env.get("POSTGRES_PASSWORD") or None,
-        autocommit=True,
-    ) as conn:  # fmt: skip
-        schema = sql.Identifier(env["POSTGRES_SCHEMA"])
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+    return open_case_log(settings.persistence_env())

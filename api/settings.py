@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from domain.application import persistence_env
+from domain.store.application import persistence_env
 
 DEFAULT_DATABASE = "sqlite:///var/teichaku.db"
 #: The library's AES-GCM cipher: stored event state is encrypted when a key is given.

@@ -10,7 +10,7 @@ the hash chain — with ``recorded_at`` from a walking clock (each event entered
 on its day, :class:`bench.generate.WalkingClock`). The pending events are mapped by the
 application's mapper and written by the library's recorder, a batch of cases
 (``--batch``) per transaction; snapshots are taken where the application takes them
-(version 50, then every doubling: :func:`domain.persistence.geometric_snapshot`) and
+(version 50, then every doubling: :func:`domain.store.persistence.geometric_snapshot`) and
 written after the batch's events, as ``CaseLog.save`` does. Nothing goes through
 ``CaseLog.record``, which loads and saves one event at a time (≈ 700 events/s on SQLite,
 ≈ 270 on PostgreSQL — hours for 2M events).
@@ -55,11 +55,11 @@ from eventsourcing.persistence import Mapper, StoredEvent
 
 from bench.casework import STAFF, Plan, plan_case
 from bench.generate import WalkingClock
-from domain.application import CASE_FIRST_SNAPSHOT, CaseLog
-from domain.calendar import add_months
 from domain.case import Case
 from domain.history import TOKYO, utc_now
-from domain.persistence import geometric_snapshot, persistence_env
+from domain.rules.cal import add_months
+from domain.store.application import CASE_FIRST_SNAPSHOT, CaseLog
+from domain.store.persistence import geometric_snapshot, persistence_env
 
 #: The anchor day of the default store (every case has ended by then): fixed, so that a
 #: seed alone decides the store.

@@ -6,7 +6,7 @@ months (a case meeting every six), face-to-face contacts with the person and a v
 the employer every month, phone/online/mail check-ins, the monthly report, yearly
 evidence, and — for some cases — a change within the employer, a change of employer
 within a month (JOB-2), a withdrawn consent, corrections and a retraction; support ends
-on the ELIG-4 day. Names are fictional. Period arithmetic is ``domain.calendar``'s; here
+on the ELIG-4 day. Names are fictional. Period arithmetic is ``domain.rules.cal``'s; here
 only days within a month are chosen.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from domain.calendar import add_months, month_end, month_start, next_period_start, period_end
+from domain.rules.cal import add_months, month_end, month_start, next_period_start, period_end
 
 OFFICE = "1310100001"
 STAFF = ["支援員 甲", "支援員 乙", "支援員 丙"]

@@ -43,9 +43,9 @@ import httpx
 
 from bench.generate import WalkingClock, office_plans, record_office
 from bench.run import fresh_store, say, timed
-from domain.application import CaseLog, persistence_env
 from domain.case import Case
 from domain.history import tokyo_date, utc_now
+from domain.store.application import CaseLog, persistence_env
 from projections.compliance import compliance
 from projections.entitlement import entitlement
 from projections.reading import read_case

@@ -18,9 +18,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
 from bench.casework import STAFF, Entry, Plan, plan_case
-from domain.application import CaseLog, persistence_env
-from domain.calendar import add_months
 from domain.history import TOKYO, tokyo_date, utc_now
+from domain.rules.cal import add_months
+from domain.store.application import CaseLog, persistence_env
 
 
 class WalkingClock:

@@ -30,8 +30,8 @@ from uuid import UUID
 import orjson
 
 from bench.generate import WalkingClock, office_plans, record_office, total_events
-from domain.application import CaseLog, persistence_env
 from domain.history import tokyo_date, utc_now
+from domain.store.application import CaseLog, persistence_env
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 

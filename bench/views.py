@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 from bench.run import timed
-from projections.rebuild import rebuild
+from projections.views.rebuild import rebuild
 
 
 def say(text: str) -> None:
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _unsnapshotted(settings: Settings) -> Any:
-    from domain.application import CaseLog
+    from domain.store.application import CaseLog
 
     return CaseLog(env={**settings.persistence_env(), "IS_SNAPSHOTTING_ENABLED": "no"})
 

@@ -19,7 +19,6 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.domain import Snapshot as LibrarySnapshot
 
 from domain.chain import GENESIS, event_hash
-from domain.duties import PARTY_FIELDS, parties_as_self
 from domain.history import History, Recorded, tokyo_date
 from domain.invariants import consistency_problems
 from domain.ledger import SEQUENCE_TYPES, Ledger
@@ -37,6 +36,7 @@ from domain.payloads import (
 )
 from domain.payloads import EventCorrected as CorrectionPayload
 from domain.payloads import EventRetracted as RetractionPayload
+from domain.rules.con import PARTY_FIELDS, parties_as_self
 from domain.sealing import PersonKey, erased, personal_values, reveal, seal_payload, sealed_paths
 
 #: Types whose invariants depend on the rest of the history (others only need dates checked).
@@ -88,7 +88,7 @@ class Case(Aggregate):
                 "hash": self.hash,
                 "previous_hash": self.previous_hash,
             }
-            # Read from the store, the mapper opened the sealed values (domain.persistence).
+            # Read from the store, the mapper opened the sealed values (domain.store.persistence).
             opened = self.__dict__.get(REVEALED)
             if opened is not None:
                 record |= {"payload": opened.payload, "stored_payload": self.payload,
@@ -213,7 +213,7 @@ class Case(Aggregate):
     ) -> Case:
         """Open a case from a ``case_opened`` payload; refuse it with field problems.
 
-        ``key``: the person's key (:mod:`domain.keyring`) that seals the personal fields;
+        ``key``: the person's key (:mod:`domain.store.keyring`) that seals the personal fields;
         without one they are stored as sent.
         """
         payload = validate_payload("case_opened", data)
@@ -245,7 +245,7 @@ class Case(Aggregate):
     def unsealed_personal_versions(self) -> list[int]:
         """Versions whose personal values are stored in clear (recorded before sealing).
 
-        Destroying the key cannot erase these; :meth:`domain.application.CaseLog.erase_person`
+        Destroying the key cannot erase these; :meth:`domain.store.application.CaseLog.erase_person`
         refuses rather than record an erasure that leaves them readable.
         """
         ledger = self._ledger()
@@ -297,7 +297,7 @@ class Case(Aggregate):
     ) -> dict[str, Any]:
         """``plain`` (a correction: its replacement) with parties naming the person as 本人.
 
-        See :func:`domain.duties.parties_as_self`; the names are the opening's as it reads
+        See :func:`domain.rules.con.parties_as_self`; the names are the opening's as it reads
         now (a corrected name counts), none once erased.
         """
         fact_type = target_type or event_type

@@ -2,20 +2,18 @@
 
 A list shows many cases at once; noting it in each case's own access log would cost one
 durable write per case shown. A listing is instead one aggregate with one event, saved in
-one transaction, that names the cases; :func:`listings_naming` finds the listings that
-showed a case, for the auditors' access log. Append-only like the case access logs.
+one transaction, that names the cases; :func:`domain.store.listings.listings_naming` finds
+the listings that showed a case, for the auditors' access log. Append-only like the case
+access logs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.utils import get_topic
 
 
 class ListingRead(Aggregate):
@@ -54,24 +52,3 @@ class ListingRead(Aggregate):
             case_ids=[str(i) for i in case_ids], timestamp=at.astimezone(UTC),
         )  # fmt: skip
 
-
-def listings_naming(app: Application[UUID], case_id: UUID) -> list[dict[str, Any]]:
-    """Every listing that showed ``case_id``, oldest first, as access-log entries."""
-    topic = get_topic(ListingRead.Listed)
-    wanted = str(case_id)
-    found: list[dict[str, Any]] = []
-    start = 1
-    while True:
-        batch = app.recorder.select_notifications(start, 1000, topics=[topic])
-        for n in batch:
-            event = app.mapper.to_domain_event(n)
-            if isinstance(event, ListingRead.Listed) and wanted in event.case_ids:
-                at = event.timestamp
-                found.append({
-                    "at": at if isinstance(at, str) else at.isoformat(),
-                    "endpoint": event.endpoint, "principal_name": event.principal_name,
-                    "role": event.role, "as_of": None, "on": event.on,
-                })  # fmt: skip
-        if len(batch) < 1000:
-            return found
-        start = batch[-1].id + 1

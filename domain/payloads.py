@@ -234,7 +234,8 @@ class EventRetracted(Payload):
 class PersonErased(Payload):
     """The person's key was destroyed: their personal fields read as erased from now on.
 
-    Recorded only by ``teichaku person erase`` (:meth:`domain.application.CaseLog.erase_person`);
+    Recorded only by ``teichaku person erase``
+    (:meth:`domain.store.application.CaseLog.erase_person`);
     ``reason`` is the legal ground (e.g. 本人からの削除請求), not personal data.
     """
 

@@ -1,7 +1,7 @@
 """Personal fields sealed with the person's own key, so that destroying it erases them.
 
 Crypto-shredding (issue 12). Each case has a 256-bit key of its own
-(:mod:`domain.keyring`, outside the append-only store). The personal fields of a
+(:mod:`domain.store.keyring`, outside the append-only store). The personal fields of a
 payload (:data:`SEALED_FIELDS`: name, kana, 受給者証番号 and every free text) are stored
 and hashed in sealed form::
 

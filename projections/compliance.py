@@ -2,7 +2,8 @@
 
 A pure fold of a case's events (as known at ``as_of``) on the day ``on``; as in
 :mod:`projections.entitlement`, facts dated after ``on`` had not happened yet. The rules
-are :mod:`domain.duties` (MON, PLAN, CON) and the entitlement (ELIG, PER, JOB).
+are :mod:`domain.rules.mon`, :mod:`~domain.rules.plan`, :mod:`~domain.rules.con` and the
+entitlement (ELIG, PER, JOB).
 
 Edges of a month (decided here; the spec is silent): a month is billable when at least
 one face-to-face support with the person (MON-1) took place on a day that lies within a
@@ -20,8 +21,6 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from domain import duties
-from domain.calendar import days_in, month_end, month_of, months_in
 from domain.history import Fact, Recorded
 from domain.payloads import (
     CaseOpened,
@@ -29,6 +28,8 @@ from domain.payloads import (
     PlanRevised,
     SupportReportShared,
 )
+from domain.rules import mon, plan
+from domain.rules.cal import days_in, month_end, month_of, months_in
 from projections.compliance_model import Compliance, MonthCompliance, PlanStatus
 from projections.consent import consent_violations
 from projections.coverage import Coverage, Gap, coverage_reasons
@@ -158,12 +159,12 @@ def _month(case: _Case, month: str) -> MonthCompliance:
     first = _first_day(month)
     days = _days(first, month_end(first))
     contacts = list(case.contacts_by_month.get(month, ()))
-    f2f = [f for f in contacts if duties.satisfies_face_to_face(_contact(f))]
+    f2f = [f for f in contacts if mon.satisfies_face_to_face(_contact(f))]
     candidates = case.reports_by_month.get(month, ())
-    reports = [f for f in candidates if duties.report_for_month(_report(f), month)]
+    reports = [f for f in candidates if mon.report_for_month(_report(f), month)]
     # MON-4: the report is shared with the person (and the parties); one that never
     # reached the person does not satisfy it.
-    to_person = [f for f in reports if duties.report_reaches_person(_report(f), case.person_names)]
+    to_person = [f for f in reports if mon.report_reaches_person(_report(f), case.person_names)]
     billable_f2f = [f for f in f2f if not case.gaps_on(f.effective_on)]
     reasons: list[Explanation] = []
     if not billable_f2f:
@@ -172,7 +173,7 @@ def _month(case: _Case, month: str) -> MonthCompliance:
         reasons += coverage_reasons(case.ent, month, f2f, days, case.gaps_on)
     if not to_person:
         reasons.append(_no_report(month, reports))
-    employer = [f for f in contacts if duties.is_employer_contact(_contact(f))]
+    employer = [f for f in contacts if mon.is_employer_contact(_contact(f))]
     warnings = _warnings(case, month, days, employer)
     billable = bool(billable_f2f) and bool(to_person)
     return MonthCompliance(
@@ -201,7 +202,7 @@ def _days(first: dt.date, last: dt.date) -> list[dt.date]:
 
 def _no_face_to_face(month: str, contacts: list[Fact]) -> Explanation:
     """MON-2 (resting on MON-1 ⚠): say which contacts there were and why they do not count."""
-    remote = [f for f in contacts if duties.is_remote_contact_with_person(_contact(f))]
+    remote = [f for f in contacts if mon.is_remote_contact_with_person(_contact(f))]
     others = [f for f in contacts if _contact(f).counterpart != "person" and _is_f2f(f)]
     text = f"{month}は本人との対面支援の記録がないため、この月は請求できません"
     if remote:
@@ -215,13 +216,13 @@ def _no_face_to_face(month: str, contacts: list[Fact]) -> Explanation:
 
 
 def _is_f2f(fact: Fact) -> bool:
-    return _contact(fact).mode == duties.FACE_TO_FACE
+    return _contact(fact).mode == mon.FACE_TO_FACE
 
 
 def _mode_counts(facts: list[Fact]) -> str:
     counts: dict[str, int] = {}
     for fact in facts:
-        label = duties.MODE_LABEL_JA[_contact(fact).mode]
+        label = mon.MODE_LABEL_JA[_contact(fact).mode]
         counts[label] = counts.get(label, 0) + 1
     return "・".join(f"{label}{n}件" for label, n in counts.items())
 
@@ -231,7 +232,7 @@ def _warnings(
 ) -> list[Explanation]:
     """MON-3: billable support but no employer visit (an effort duty: a warning only)."""
     supported = any(not case.gaps_on(day) for day in days)
-    if not supported or any(duties.is_employer_visit(_contact(f)) for f in employer):
+    if not supported or any(mon.is_employer_visit(_contact(f)) for f in employer):
         return []
     text = (
         f"{month}は事業主への訪問の記録がありません"
@@ -252,8 +253,8 @@ def _plan(case: _Case) -> PlanStatus:
         last = revisions[-1]
         assert isinstance(last.payload, PlanRevised)
         revised = last.payload.revised_on
-        due = duties.plan_review_due_by(revised)
-        overdue = duties.is_overdue(due, case.on)
+        due = plan.plan_review_due_by(revised)
+        overdue = plan.is_overdue(due, case.on)
         text = (
             f"支援計画の最後の見直しは{revised.isoformat()}(第{last.version}版)で、"
             f"3か月の満了日{due.isoformat()}までに次の見直しが必要です(民法143条)"
@@ -266,8 +267,8 @@ def _plan(case: _Case) -> PlanStatus:
     if start is None:
         text = "支援はまだ始まっていないため、支援計画の期限はまだありません"
         return PlanStatus(None, None, False, explained("PLAN-1", text))
-    due = duties.plan_required_from(start[0])
-    overdue = duties.is_overdue(due, case.on)
+    due = plan.plan_required_from(start[0])
+    overdue = plan.is_overdue(due, case.on)
     text = f"支援開始日{due.isoformat()}から就労定着支援計画が必要ですが、計画の記録がありません"
     overdue, text = _after_support(case, due, overdue, text)
     return PlanStatus(None, due, overdue, explained("PLAN-1", text, start[1]))

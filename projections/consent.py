@@ -5,8 +5,8 @@ counterpart when no party is named: "the employer" is then also the employer the
 worked for that day, so a consent naming that employer allows it), a case meeting (each
 party but the person), a shared support report (each recipient but the person), or the
 hand-over when support ends (END-1: to ``handed_over_to``, on ``ended_on``). The
-rules themselves are :func:`domain.duties.consent_defect` and
-:func:`domain.duties.closest_consent`; this module gathers the facts and attaches
+rules themselves are :func:`domain.rules.con.consent_defect` and
+:func:`domain.rules.con.closest_consent`; this module gathers the facts and attaches
 versions and sentences for auditors.
 """
 
@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from domain import duties
 from domain.history import Fact
 from domain.payloads import (
     TYPE_LABEL_JA,
@@ -29,6 +28,7 @@ from domain.payloads import (
     SupportEnded,
     SupportReportShared,
 )
+from domain.rules import con
 from projections.explain import Explanation, explained
 
 
@@ -89,7 +89,7 @@ def _sharings(facts: Sequence[Fact], person_names: frozenset[str]) -> list[_Shar
         shared: tuple[str, ...] = ()
         aliases: tuple[str, ...] = ()
         if isinstance(p, ContactRecorded) and p.information_shared:
-            party = p.party or duties.COUNTERPART_LABEL_JA[p.counterpart]
+            party = p.party or con.COUNTERPART_LABEL_JA[p.counterpart]
             parties, shared = [party], tuple(p.information_shared)
             employer = _employer_on(facts, fact.effective_on)
             if p.party is None and p.counterpart == "employer" and employer is not None:
@@ -101,7 +101,7 @@ def _sharings(facts: Sequence[Fact], person_names: frozenset[str]) -> list[_Shar
         elif isinstance(p, SupportEnded) and p.handed_over_to:
             parties = [p.handed_over_to]
         for party in parties:
-            if not duties.is_the_person(party, person_names):
+            if not con.is_the_person(party, person_names):
                 out.append(_Sharing(fact, party, shared, aliases))
     return out
 
@@ -113,19 +113,19 @@ def _employer_on(facts: Sequence[Fact], day: date) -> str | None:
     return last.employer.name if isinstance(last, Hired) else None
 
 
-def _consents(facts: Sequence[Fact]) -> dict[str, tuple[duties.ConsentTerms, tuple[int, ...]]]:
+def _consents(facts: Sequence[Fact]) -> dict[str, tuple[con.ConsentTerms, tuple[int, ...]]]:
     """Each consent as its terms (with its withdrawal, if any) and the versions behind it."""
     withdrawn: dict[str, Fact] = {}
     for fact in (f for f in facts if f.type == "consent_withdrawn"):
         assert isinstance(fact.payload, ConsentWithdrawn)
         withdrawn.setdefault(fact.payload.consent_id, fact)
-    consents: dict[str, tuple[duties.ConsentTerms, tuple[int, ...]]] = {}
+    consents: dict[str, tuple[con.ConsentTerms, tuple[int, ...]]] = {}
     for fact in (f for f in facts if f.type == "consent_given"):
         p = fact.payload
         assert isinstance(p, ConsentGiven)
         w = withdrawn.get(p.consent_id)
         w_on = w.payload.withdrawn_on if w and isinstance(w.payload, ConsentWithdrawn) else None
-        terms = duties.ConsentTerms(
+        terms = con.ConsentTerms(
             p.consent_id, p.given_on, p.written, tuple(p.parties), tuple(p.information),
             p.valid_until, w_on,
         )  # fmt: skip
@@ -161,8 +161,8 @@ def consent_violations(
         if refused is None:
             continue
         text = s.told_ja()
-        nearest = duties.closest_consent(terms, s.party, refused, day)
-        defect = duties.consent_defect(nearest, s.party, refused, day) if nearest else None
+        nearest = con.closest_consent(terms, s.party, refused, day)
+        defect = con.consent_defect(nearest, s.party, refused, day) if nearest else None
         if nearest is None or defect is None:
             why = explained("CON-1", text + "書面による同意の記録がありません", s.fact.sources)
         else:
@@ -173,7 +173,7 @@ def consent_violations(
     return tuple(out)
 
 
-def _not_allowed(terms: Sequence[duties.ConsentTerms], s: _Sharing) -> tuple[str, ...] | None:
+def _not_allowed(terms: Sequence[con.ConsentTerms], s: _Sharing) -> tuple[str, ...] | None:
     """The kinds of information no consent allowed (all of them), or None when allowed.
 
     A sharing without recorded kinds (a report, a hand-over) is allowed when a consent
@@ -183,7 +183,7 @@ def _not_allowed(terms: Sequence[duties.ConsentTerms], s: _Sharing) -> tuple[str
 
     def allowed(items: tuple[str, ...]) -> bool:
         return any(
-            duties.consent_defect(t, name, items, day) is None for t in terms for name in s.names
+            con.consent_defect(t, name, items, day) is None for t in terms for name in s.names
         )
 
     if not s.information:

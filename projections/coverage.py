@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from domain.history import Fact
-from domain.rules import decision_max_end
+from domain.rules.per import decision_max_end
 from projections.entitlement import Entitlement
 from projections.explain import Explanation, explained
 

@@ -2,8 +2,9 @@
 
 A pure fold of a case's events (as known at ``as_of``) into the state on the day ``on``:
 facts whose effective date lies after ``on`` had not happened yet and are left out.
-The rules are :mod:`domain.rules`; this module picks the facts they apply to and
-explains every derived date with its rule id and the versions it came from.
+The rules are :mod:`domain.rules.elig`, :mod:`~domain.rules.per` and
+:mod:`~domain.rules.job`; this module picks the facts they apply to and explains every
+derived date with its rule id and the versions it came from.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from domain import rules
 from domain.history import Fact, Recorded
 from domain.payloads import CaseOpened, ContractSigned, DecisionGranted, Hired, Resigned
-from domain.rulebook import RULES
+from domain.rules import elig, job, per
+from domain.rules.catalogue import RULES
 from projections.entitlement_ends import Gathered, job_change_deadline, support_end
 from projections.entitlement_model import (
     STATUSES,
@@ -49,7 +50,7 @@ def _entitlement(reading: Reading) -> Entitlement:
     history, on = reading.history, reading.on
     facts = [f for f in history.facts if f.effective_on <= on]
     stints = _stints(facts)
-    clock = rules.employment_clock([_stint(h, r) for h, r in stints], on)
+    clock = job.employment_clock([_stint(h, r) for h, r in stints], on)
     return _assemble(Gathered(on, facts, history.opened(), stints, clock))
 
 
@@ -64,12 +65,12 @@ def _stints(facts: list[Fact]) -> list[tuple[Fact, Fact | None]]:
     return stints
 
 
-def _stint(hire: Fact, resignation: Fact | None) -> rules.Stint:
+def _stint(hire: Fact, resignation: Fact | None) -> job.Stint:
     assert isinstance(hire.payload, Hired)
     if resignation is None:
-        return rules.Stint(hire.payload.hired_on)
+        return job.Stint(hire.payload.hired_on)
     assert isinstance(resignation.payload, Resigned)
-    return rules.Stint(hire.payload.hired_on, resignation.payload.resigned_on)
+    return job.Stint(hire.payload.hired_on, resignation.payload.resigned_on)
 
 
 def _assemble(r: Gathered) -> Entitlement:
@@ -105,16 +106,16 @@ def _base_date(r: Gathered) -> Derived | None:
     opened = r.opened
     if opened is not None and isinstance(opened.payload, CaseOpened):
         prior = opened.payload.prior_service
-        kind = rules.PRIOR_SERVICE_LABEL_JA.get(prior.kind, prior.kind)
+        kind = elig.PRIOR_SERVICE_LABEL_JA.get(prior.kind, prior.kind)
         text = (
             f"{kind}の利用を経て{hired_on.isoformat()}に就職しました"
             "(通常の事業所での雇用が対象で、A型事業所での雇用は該当しません)"
         )
         r.notes.append(explained("ELIG-1", text, hire.sources, opened.sources))
-        if rules.base_date_pending(prior):
+        if elig.base_date_pending(prior):
             return None
-        if rules.uses_temporary_base(hired_on, prior):
-            base = rules.base_date(hired_on, prior)
+        if elig.uses_temporary_base(hired_on, prior):
+            base = elig.base_date(hired_on, prior)
             assert base is not None  # not pending: checked just above
             text = (
                 f"就職日{hired_on.isoformat()}の後、在職中に{kind}を一時利用し"
@@ -131,9 +132,9 @@ def _pending_base(r: Gathered) -> Explanation | None:
     if not r.stints or r.opened is None or not isinstance(r.opened.payload, CaseOpened):
         return None
     prior = r.opened.payload.prior_service
-    if not rules.base_date_pending(prior):
+    if not elig.base_date_pending(prior):
         return None
-    kind = rules.PRIOR_SERVICE_LABEL_JA.get(prior.kind, prior.kind)
+    kind = elig.PRIOR_SERVICE_LABEL_JA.get(prior.kind, prior.kind)
     text = (
         f"在職中の{kind}の一時利用の終了日が記録されていないため、起算日(利用終了の翌日)は"
         "まだ定まらず、対象となる日もまだありません(留意事項通知 令和6年)"
@@ -146,8 +147,8 @@ def _iso(day: dt.date | None) -> str:
 
 
 def _eligible_from(r: Gathered, base: Derived) -> Derived:
-    start = rules.eligible_from(base.date)
-    wait_end = rules.waiting_period_end(base.date)
+    start = elig.eligible_from(base.date)
+    wait_end = elig.waiting_period_end(base.date)
     origin = "就職日" if base.date == r.stints[0][0].effective_on else "起算日"
     text = (
         f"{origin}{base.date.isoformat()}を起算日とし、6か月の満了日{wait_end.isoformat()}"
@@ -157,7 +158,7 @@ def _eligible_from(r: Gathered, base: Derived) -> Derived:
 
 
 def _last_day(r: Gathered, base: Derived) -> Derived:
-    last = rules.last_eligible_day(base.date)
+    last = elig.last_eligible_day(base.date)
     text = (
         f"起算日{base.date.isoformat()}から3年6か月の満了日{last.isoformat()}が"
         "対象となる最後の日です(民法143条)"
@@ -168,7 +169,7 @@ def _last_day(r: Gathered, base: Derived) -> Derived:
 def _decision(fact: Fact, eligible: Derived | None, last: Derived | None) -> DecisionView:
     p = fact.payload
     assert isinstance(p, DecisionGranted)
-    findings = rules.decision_problems(
+    findings = per.decision_problems(
         p.valid_from, p.valid_to, eligible.date if eligible else None, last.date if last else None
     )
     problems = tuple(
@@ -255,7 +256,7 @@ def _renewal(
         r.notes.append(explained("PER-2", text, current.sources))
         return None, False
     due = current.valid_to
-    warning = rules.renewal_warning(due, r.on)
+    warning = per.renewal_warning(due, r.on)
     text = f"{decision_ja(current)}は{due.isoformat()}に終了するため、それまでに更新が必要です"
     if warning:
         left = (due - r.on).days

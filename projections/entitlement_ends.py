@@ -2,7 +2,8 @@
 
 Part of the entitlement fold (:mod:`projections.entitlement`): given the facts it read,
 these functions pick the last billable day and explain it with its rule id and the
-versions it came from. The rules themselves are :mod:`domain.rules`.
+versions it came from. The rules themselves are :mod:`domain.rules.job` and
+:mod:`domain.rules.per`.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from domain import rules
 from domain.history import Fact
 from domain.payloads import Hired, Resigned, SupportEnded
+from domain.rules import job
 from projections.entitlement_model import Derived
 from projections.explain import Explanation, explained
 
@@ -25,7 +26,7 @@ class Gathered:
     facts: list[Fact]
     opened: Fact | None
     stints: list[tuple[Fact, Fact | None]]
-    clock: rules.Clock
+    clock: job.Clock
     notes: list[Explanation] = field(default_factory=list)
 
     def of(self, kind: str) -> list[Fact]:
@@ -71,7 +72,7 @@ def _job_end(r: Gathered) -> list[Derived]:
             "(転職による継続は1回限り)"
         )
     else:
-        deadline = rules.job_change_deadline(clock.ended_on).isoformat()
+        deadline = job.job_change_deadline(clock.ended_on).isoformat()
         text = (
             f"{day}に退職し、期限{deadline}までに再就職の記録がないため、"
             f"利用契約は退職日{day}に終了しました"
@@ -144,7 +145,7 @@ def job_change_deadline(r: Gathered, end: Derived | None) -> Derived | None:
         (left, rehire) = (r.stints[0][1], r.stints[clock.counted[1]][0])
         assert left is not None and isinstance(left.payload, Resigned)
         assert isinstance(rehire.payload, Hired)
-        deadline = rules.job_change_deadline(left.payload.resigned_on)
+        deadline = job.job_change_deadline(left.payload.resigned_on)
         text = (
             f"{left.payload.resigned_on.isoformat()}に退職し、期限{deadline.isoformat()}までの"
             f"{rehire.payload.hired_on.isoformat()}に再就職したため、就労は継続しているとみなし、"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from domain import rules
+from domain.rules import per
 from projections.explain import Explanation
 
 STATUSES = (
@@ -83,7 +83,7 @@ class Entitlement:
         """Does ``day`` lie within the entitlement (eligible_from..support_end)?"""
         if self.eligible_from is None or self.support_end is None:
             return False
-        return rules.is_billable_day(day, self.eligible_from.date, self.support_end.date)
+        return per.is_billable_day(day, self.eligible_from.date, self.support_end.date)
 
     def decision_on(self, day: dt.date) -> DecisionView | None:
         """The decision covering ``day`` (the latest granted when several do)."""

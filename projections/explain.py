@@ -1,6 +1,6 @@
 """The explanation every derived date, status and verdict carries.
 
-``rule`` is an id of :mod:`domain.rulebook`; ``events`` are the versions of the events
+``rule`` is an id of :mod:`domain.rules.catalogue`; ``events`` are the versions of the events
 the fact came from (an original and the corrections applied to it); ``text_ja`` is a
 sentence a staff member could read aloud in a dispute. Interpretive rules (⚠) say so
 in their text, so the reader knows where judgement entered.
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from domain.rulebook import RULES
+from domain.rules.catalogue import RULES
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,10 +24,10 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from domain import duties
-from domain.calendar import month_end
 from domain.history import Fact
 from domain.payloads import CaseMeetingHeld, CaseOpened, ContactRecorded, Hired, PlanRevised
+from domain.rules import con, mon
+from domain.rules.cal import month_end
 from projections.compliance import compliance, plan_status
 from projections.reading import Reading
 
@@ -132,11 +132,11 @@ def draft_report(reading: Reading, case_id: UUID, month: str) -> SupportReport:
     last = month_end(first)
     facts = [f for f in reading.history.facts if first <= f.effective_on <= last]
     contacts = [(f, f.payload) for f in facts if isinstance(f.payload, ContactRecorded)]
-    f2f = [_line(f, c) for f, c in contacts if duties.satisfies_face_to_face(c)]
-    employer = [_line(f, c) for f, c in contacts if duties.is_employer_contact(c)]
+    f2f = [_line(f, c) for f, c in contacts if mon.satisfies_face_to_face(c)]
+    employer = [_line(f, c) for f, c in contacts if mon.is_employer_contact(c)]
     others = [
         _line(f, c) for f, c in contacts
-        if not duties.satisfies_face_to_face(c) and not duties.is_employer_contact(c)
+        if not mon.satisfies_face_to_face(c) and not mon.is_employer_contact(c)
     ] + [_meeting(f) for f in facts if isinstance(f.payload, CaseMeetingHeld)]  # fmt: skip
     others.sort(key=lambda x: (x.day, x.version))
     plan = _plan(reading, last)
@@ -152,8 +152,8 @@ def draft_report(reading: Reading, case_id: UUID, month: str) -> SupportReport:
 
 
 def _line(fact: Fact, c: ContactRecorded) -> Line:
-    who = c.party or duties.COUNTERPART_LABEL_JA[c.counterpart]
-    return Line(fact.effective_on, who, duties.MODE_LABEL_JA[c.mode], c.place or "",
+    who = c.party or con.COUNTERPART_LABEL_JA[c.counterpart]
+    return Line(fact.effective_on, who, mon.MODE_LABEL_JA[c.mode], c.place or "",
                 c.summary or "", fact.version)  # fmt: skip
 
 
@@ -199,8 +199,8 @@ def _situation(facts: list[Fact]) -> str:
 def _kind_ja(p: ContactRecorded | CaseMeetingHeld) -> str:
     if isinstance(p, CaseMeetingHeld):
         return "ケース会議"
-    who = duties.COUNTERPART_LABEL_JA[p.counterpart]
-    return f"{who}・{duties.MODE_LABEL_JA[p.mode]}"
+    who = con.COUNTERPART_LABEL_JA[p.counterpart]
+    return f"{who}・{mon.MODE_LABEL_JA[p.mode]}"
 
 
 def _next_steps(reading: Reading, goals: tuple[str, ...], last: date) -> str:

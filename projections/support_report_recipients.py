@@ -3,7 +3,7 @@
 The person themself (「本人」) always may: MON-4 asks that the report reach them, and no
 consent is needed to tell a person about themself. Any other party may only when a
 written consent given on or before the sharing day, neither withdrawn nor expired on
-it, names the party (:func:`domain.duties.consent_defect`; a report records no
+it, names the party (:func:`domain.rules.con.consent_defect`; a report records no
 information categories, so only the party is checked, as in
 :mod:`projections.consent`). Every party named in a consent is offered; so are the
 parties the case knows without a consent (the employer, the month's contacts and
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from domain import duties
 from domain.history import Fact, History
 from domain.payloads import CaseMeetingHeld, CaseOpened, ConsentGiven, ConsentWithdrawn, Hired
 from domain.payloads import ContactRecorded as Contact
+from domain.rules import con
 
 PERSON = "本人"
 
@@ -66,19 +66,19 @@ def refused(found: tuple[Recipient, ...], chosen: Iterable[str]) -> list[Recipie
     return [by_name[n] for n in chosen if n in by_name and not by_name[n].allowed]
 
 
-def _judge(terms: list[duties.ConsentTerms], party: str, day: date) -> Recipient:
+def _judge(terms: list[con.ConsentTerms], party: str, day: date) -> Recipient:
     for t in terms:
-        if duties.consent_defect(t, party, (), day) is None:
+        if con.consent_defect(t, party, (), day) is None:
             return Recipient(party, True, "CON-1", f"書面の同意{t.consent_id}で共有できます")
-    nearest = duties.closest_consent(terms, party, (), day)
-    defect = duties.consent_defect(nearest, party, (), day) if nearest else None
+    nearest = con.closest_consent(terms, party, (), day)
+    defect = con.consent_defect(nearest, party, (), day) if nearest else None
     if nearest is None or defect is None or party not in nearest.parties:
         text = f"「{party}」を共有先とする書面の同意の記録がありません"
         return Recipient(party, False, "CON-1", text)
     return Recipient(party, False, defect.rule, defect.text_ja)
 
 
-def consent_terms(facts: Iterable[Fact]) -> list[duties.ConsentTerms]:
+def consent_terms(facts: Iterable[Fact]) -> list[con.ConsentTerms]:
     """Each consent's terms with its withdrawal day (the first withdrawal counts)."""
     facts = list(facts)
     withdrawn: dict[str, date] = {}
@@ -86,7 +86,7 @@ def consent_terms(facts: Iterable[Fact]) -> list[duties.ConsentTerms]:
         if isinstance(fact.payload, ConsentWithdrawn):
             withdrawn.setdefault(fact.payload.consent_id, fact.payload.withdrawn_on)
     return [
-        duties.ConsentTerms(p.consent_id, p.given_on, p.written, tuple(p.parties),
+        con.ConsentTerms(p.consent_id, p.given_on, p.written, tuple(p.parties),
                             tuple(p.information), p.valid_until, withdrawn.get(p.consent_id))
         for p in (f.payload for f in facts) if isinstance(p, ConsentGiven)
     ]  # fmt: skip
@@ -118,6 +118,6 @@ def _person_names(history: History) -> frozenset[str]:
 def _unique(names: list[str], person_names: frozenset[str]) -> list[str]:
     seen: dict[str, None] = {}
     for name in names:
-        if not duties.is_the_person(name, person_names):
+        if not con.is_the_person(name, person_names):
             seen.setdefault(name, None)
     return list(seen)

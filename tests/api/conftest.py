@@ -6,7 +6,7 @@ Fixtures (reuse them in any ``tests/api`` test):
   minute forward each time it is read, so every event has its own ``recorded_at``;
   ``clock.set("2025-07-01T09:00:00+09:00")`` jumps (e.g. to test ``as_of``);
   ``clock.on_next_reading(action)`` runs ``action`` inside the next write (races).
-- ``cases``: the :class:`~domain.application.CaseLog` behind the app (in-memory SQLite,
+- ``cases``: the :class:`~domain.store.application.CaseLog` behind the app (in-memory SQLite,
   shared by the TestClient's worker threads); use it to count stored events.
 - ``app``: ``create_app(..., cases=cases)``. ``client``: ``TestClient(app)``.
 - ``tokens``: bearer tokens by principal: ``staff`` (office ``OFFICE``), ``other_staff``
@@ -34,9 +34,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.auth import TokenStore
+from api.http.auth import TokenStore
 from api.settings import Settings
-from domain.application import CaseLog
+from domain.store.application import CaseLog
 from tests.factories import OFFICE, OTHER_OFFICE, case_opened_payload
 
 MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"}

@@ -1,6 +1,6 @@
 """Every read of a case is noted in its access log, after authorization and only then.
 
-The access log itself is issue 4's ``api.access_log``; here a stand-in module records the
+The access log itself is issue 4's ``api.http.access_log``; here a stand-in module records the
 calls, so the wiring is checked whatever that module does.
 """
 
@@ -24,13 +24,13 @@ READS = ["events", "timeline", "entitlement", "compliance", "audit"]
 @pytest.fixture
 def noted(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     calls: list[dict[str, Any]] = []
-    fake = types.ModuleType("api.access_log")
+    fake = types.ModuleType("api.http.access_log")
 
     def record_access(cases: Any, case_id: Any, principal: Any, endpoint: str, **kw: Any) -> None:
         calls.append({"case_id": str(case_id), "who": principal.name, "endpoint": endpoint, **kw})
 
     fake.record_access = record_access  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "api.access_log", fake)
+    monkeypatch.setitem(sys.modules, "api.http.access_log", fake)
     return calls
 
 
@@ -61,7 +61,7 @@ def test_a_read_lands_in_the_cases_real_access_log_and_not_in_its_events(
 ) -> None:
     from uuid import UUID
 
-    from api.access_log import access_entries
+    from api.http.access_log import access_entries
 
     client.get(f"/cases/{case_id}/entitlement?on=2025-01-15", headers=auth("staff"))
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.cli import main, open_app
+from api.cli.common import open_app
+from api.cli.main import main
 from api.settings import DEFAULT_DATABASE
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
+from api.cli.main import main
 
 
 def _one_line(capsys: pytest.CaptureFixture[str]) -> str:

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from api.demo import OFFICE, OTHER_OFFICE, DemoSummary, load_demo
-from api.demo_cases import stories
-from domain.application import CaseLog
+from api.demo.cases import stories
+from api.demo.load import OFFICE, OTHER_OFFICE, DemoSummary, load_demo
 from domain.history import Recorded, read_history
+from domain.store.application import CaseLog
 from projections.compliance import compliance
 from projections.entitlement import entitlement
 
@@ -171,7 +171,7 @@ def test_second_office_holds_its_own_cases(demo: tuple[CaseLog, DemoSummary]) ->
 
 
 def test_demo_tokens_authenticate_as_their_roles(demo: tuple[CaseLog, DemoSummary]) -> None:
-    from api.auth import TokenStore
+    from api.http.auth import TokenStore
 
     cases, summary = demo
     store = TokenStore(cases)

@@ -10,12 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.cli import main
+from api.cli.main import main
 from api.settings import Settings
-from domain.application import CaseLog
 from domain.case import Case
 from domain.payloads import ERASED
-from domain.persistence import persistence_env
+from domain.store.application import CaseLog
+from domain.store.persistence import persistence_env
 from tests.api.test_offices import _supported_case
 from tests.factories import OFFICE, case_opened_payload
 

@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from api.app import create_app
 from api.settings import Settings
-from domain.application import CaseLog
+from domain.store.application import CaseLog
 from tests.api.conftest import MEMORY, OFFICE
 
 EXAMPLES = int(os.environ.get("TEICHAKU_FUZZ_EXAMPLES", "3"))

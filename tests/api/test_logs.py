@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.cli import main
+from api.cli.main import main
 from tests.factories import case_opened_payload
 
 ROOT = Path(__file__).resolve().parents[2]

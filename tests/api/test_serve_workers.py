@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 import pytest
 
-from api import web
 from api.app import create_app
-from api.cli import main
+from api.cli.main import main
+from api.web import pages as web
 from tests.factories import case_opened_payload
 
 

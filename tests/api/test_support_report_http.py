@@ -19,8 +19,8 @@ import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
-from api.access_log import access_entries
-from domain.application import CaseLog
+from api.http.access_log import access_entries
+from domain.store.application import CaseLog
 from tests.api.conftest import NAMES
 
 MONTH = "2025-05"

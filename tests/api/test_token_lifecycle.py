@@ -14,11 +14,12 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from api.auth import AccessToken, Principal, TokenStore
-from api.cli import main, open_app
-from api.web import COOKIE
-from api.web_session import LIMIT_PER_PREFIX, LIMIT_PER_SOURCE, SESSION_LIFETIME, TOO_MANY_JA
-from domain.application import CaseLog
+from api.cli.common import open_app
+from api.cli.main import main
+from api.http.auth import AccessToken, Principal, TokenStore
+from api.web.pages import COOKIE
+from api.web.session import LIMIT_PER_PREFIX, LIMIT_PER_SOURCE, SESSION_LIFETIME, TOO_MANY_JA
+from domain.store.application import CaseLog
 from tests.api.conftest import MEMORY, OFFICE
 
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import httpx
 
-from api.auth import TokenStore
-from domain.application import CaseLog
+from api.http.auth import TokenStore
+from domain.store.application import CaseLog
 from tests.api.conftest import OFFICE
 
 Post = Callable[..., httpx.Response]

@@ -12,12 +12,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.access_log import access_entries
 from api.app import create_app
-from api.auth import TokenStore
-from api.cli import main
+from api.cli.main import main
+from api.http.access_log import access_entries
+from api.http.auth import TokenStore
 from api.settings import Settings
-from domain.application import CaseLog, persistence_env
+from domain.store.application import CaseLog, persistence_env
 from projections.bundle import verify_bundle
 from tests.api.conftest import NAMES, Clock
 from tests.factories import case_opened_payload

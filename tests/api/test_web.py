@@ -149,7 +149,7 @@ def test_reading_a_case_page_leaves_an_access_log_entry(
 ) -> None:
     from uuid import UUID
 
-    from api.access_log import access_entries
+    from api.http.access_log import access_entries
 
     _sign_in(client, tokens["staff"])
     client.get(f"/web/cases/{case_id}")

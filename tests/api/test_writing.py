@@ -9,7 +9,7 @@ from uuid import UUID
 import httpx
 from fastapi.testclient import TestClient
 
-from domain.application import CaseLog
+from domain.store.application import CaseLog
 from tests.api.conftest import NAMES, Clock
 from tests.factories import case_opened_payload
 

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from api.app import create_app
-from api.demo import DemoSummary, load_demo
-from domain.application import CaseLog, persistence_env
+from api.demo.load import DemoSummary, load_demo
+from domain.store.application import CaseLog, persistence_env
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [

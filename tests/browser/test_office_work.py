@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from domain.calendar import add_months, month_of, month_start
 from domain.history import tokyo_date, utc_now
+from domain.rules.cal import add_months, month_of, month_start
 from tests.browser.conftest import SCREENSHOTS, Site
 
 pytestmark = pytest.mark.browser

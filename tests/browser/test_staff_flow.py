@@ -13,8 +13,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from domain.calendar import add_months, month_of, month_start
 from domain.history import TOKYO, read_history, tokyo_date, utc_now
+from domain.rules.cal import add_months, month_of, month_start
 from tests.browser.conftest import SCREENSHOTS, Site
 
 pytestmark = pytest.mark.browser
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 def _phone_only_month(today: date) -> str:
     """The demo's phone-only month: five months before the month it was loaded in
-    (api/demo_cases.py ``_unbillable_months``), so the test holds on any day it runs."""
+    (api/demo/cases.py ``_unbillable_months``), so the test holds on any day it runs."""
     return month_of(add_months(month_start(today), -5))
 
 

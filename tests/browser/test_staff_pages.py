@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from domain.calendar import month_end
 from domain.history import read_history, tokyo_date, utc_now
+from domain.rules.cal import month_end
 from tests.browser.conftest import Site
 
 pytestmark = pytest.mark.browser

@@ -14,8 +14,8 @@ from uuid import UUID
 
 import pytest
 
-from domain.calendar import add_months, month_start, period_end
 from domain.history import tokyo_date
+from domain.rules.cal import add_months, month_start, period_end
 from tests.browser.conftest import Site
 from tests.factories import OFFICE, case_opened_payload
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from domain.application import CaseLog, persistence_env
+from domain.store.application import CaseLog, persistence_env
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 PG_SKIP_REASON = "PostgreSQL not reachable at 127.0.0.1:5432 — PostgreSQL backend NOT tested"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from domain.application import CaseLog
 from domain.payloads import PAYLOADS, SYSTEM_TYPES
+from domain.store.application import CaseLog
 
 STAFF = "担当 一郎"
 PERSON_NAME = "定着 花子"

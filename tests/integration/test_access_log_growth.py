@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from api.access_log import access_entries, record_access
-from api.auth import Principal
+from api.http.access_log import access_entries, record_access
+from api.http.auth import Principal
 from domain.access import access_log_id
-from domain.application import CaseLog
+from domain.store.application import CaseLog
 from tests.factories import case_opened_payload
 from tests.integration.conftest import Backend
 

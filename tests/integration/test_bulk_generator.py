@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main as teichaku
+from api.cli.main import main as teichaku
 from bench import bulk
 from tests.integration.conftest import Backend
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from domain.application import CaseLog
+from domain.store.application import CaseLog
 from tests.integration.conftest import Backend
 from tests.integration.sample import PERSON_NAME, record_every_type
 

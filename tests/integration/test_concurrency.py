@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from domain.application import CaseLog, VersionConflict
 from domain.history import Recorded, utc_now
+from domain.store.application import CaseLog, VersionConflict
 from tests.integration.conftest import Backend
 from tests.integration.sample import OPENED, STAFF
 

@@ -24,8 +24,8 @@ from typing import Any
 
 import httpx
 
-from api.auth import TokenStore
-from api.cli import main
+from api.cli.main import main
+from api.http.auth import TokenStore
 from tests.factories import case_opened_payload
 from tests.integration.conftest import Backend
 

@@ -15,11 +15,11 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import AlreadyErased, CaseLog, NotErasable
 from domain.case import Case, CaseRuleViolation
 from domain.history import Recorded
 from domain.payloads import ERASED
-from domain.persistence import persistence_env
+from domain.store.application import AlreadyErased, CaseLog, NotErasable
+from domain.store.persistence import persistence_env
 from projections.audit import verify_chain
 from projections.bundle import build_bundle, verify_bundle
 from projections.compliance import compliance

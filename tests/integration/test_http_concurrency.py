@@ -17,7 +17,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.auth import TokenStore
+from api.http.auth import TokenStore
 from api.settings import Settings
 from tests.factories import case_opened_payload
 from tests.integration.conftest import Backend

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from domain.application import CaseLog
+from domain.store.application import CaseLog
 from tests.integration.conftest import Backend
 from tests.integration.sample import EVENTS, OPENED, PERSON_NAME
 

@@ -14,8 +14,8 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import CaseLog, VersionConflict
-from domain.persistence import geometric_snapshot
+from domain.store.application import CaseLog, VersionConflict
+from domain.store.persistence import geometric_snapshot
 from tests.integration.conftest import Backend
 from tests.integration.sample import OPENED, STAFF
 

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-from domain.application import CaseLog
 from domain.case import Case
 from domain.history import Recorded
+from domain.store.application import CaseLog
 from tests.integration.conftest import Backend
 from tests.integration.sample import OPENED, STAFF
 

@@ -7,10 +7,10 @@ import json
 from typing import Any
 from uuid import UUID
 
-from domain.application import CaseLog
 from domain.chain import GENESIS, event_hash
 from domain.payloads import validate_payload
 from domain.sealing import is_sealed, reveal
+from domain.store.application import CaseLog
 from tests.integration.conftest import Backend
 from tests.integration.sample import EVENTS, OPENED, PERSON_NAME, STAFF, record_every_type
 

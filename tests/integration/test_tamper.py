@@ -15,8 +15,8 @@ from uuid import UUID
 import orjson
 import pytest
 
-from api.cli import main
-from domain.application import CaseLog
+from api.cli.main import main
+from domain.store.application import CaseLog
 from projections.audit import verify_chain
 from tests.factories import case_opened_payload
 from tests.integration.conftest import PG_DSN, Backend

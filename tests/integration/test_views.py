@@ -18,12 +18,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from domain.application import CaseLog
 from domain.sealing import reveal
-from projections.case_view import case_row
+from domain.store.application import CaseLog
 from projections.entitlement import entitlement
-from projections.rebuild import rebuild
-from projections.views import CaseViews
+from projections.views.follower import CaseViews
+from projections.views.rebuild import rebuild
+from projections.views.row import case_row
 from tests.factories import case_opened_payload
 from tests.integration.conftest import Backend
 from tests.integration.sample import EVENTS, OPENED
@@ -243,7 +243,7 @@ def _tables_sql(backend: Backend) -> str:
 def test_personal_data_in_the_view_is_encrypted_with_the_store_cipher(tmp_path: Path) -> None:
     from eventsourcing.cipher import AESCipher
 
-    from domain.application import persistence_env
+    from domain.store.application import persistence_env
 
     key = AESCipher.create_key(32)
     url = f"sqlite:///{tmp_path / 'sealed.db'}"

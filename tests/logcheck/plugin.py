@@ -38,8 +38,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def _note_secrets() -> None:
-    from api.auth import TokenStore
-    from domain.application import CaseLog
+    from api.http.auth import TokenStore
+    from domain.store.application import CaseLog
 
     create, open_case = TokenStore.create, CaseLog.open_case
 

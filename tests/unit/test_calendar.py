@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.calendar import (
+from domain.rules.cal import (
     add_months,
     day_after,
     month_end,
@@ -16,7 +16,7 @@ from domain.calendar import (
     next_period_start,
     period_end,
 )
-from domain.rules import job_change_deadline
+from domain.rules.job import job_change_deadline
 
 # rules.md §1: first day, then the end of the 6-, 42- and 12-month periods.
 TABLE = [

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.history import Recorded
-from projections.case_view import case_row, status_on, status_segments
 from projections.compliance import compliance
 from projections.entitlement import entitlement
+from projections.views.row import case_row, status_on, status_segments
 from tests.factories import CaseBuilder, d
 from tests.strategies import case_histories, evaluation_days
 

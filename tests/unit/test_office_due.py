@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.duties import end_sharing_starts_by
-from projections.case_view import case_row
-from projections.office import due_items
+from domain.rules.evid_end import end_sharing_starts_by
+from projections.views.office import due_items
+from projections.views.row import case_row
 from tests.factories import CaseBuilder, d
 
 CASE = UUID("00000000-0000-4000-8000-000000000001")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.rate import retention_rate
+from domain.rules.rate import retention_rate
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from api.report_pdf import japanese_font, render_pdf
+from api.http.report_pdf import japanese_font, render_pdf
 from projections.reading import read_records
 from projections.support_report import (
     SupportReport,

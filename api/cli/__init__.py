@@ -1,0 +1,1 @@
+"""The command line door (``teichaku``): one module per command group, ``main`` parses."""

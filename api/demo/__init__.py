@@ -1,0 +1,1 @@
+"""The demo office: fictitious people and stories that ``make run`` loads."""

@@ -1,0 +1,1 @@
+"""The HTTP API door: routers, request/response schemas, auth, idempotency, error mapping."""

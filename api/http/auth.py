@@ -1,0 +1,267 @@
+"""Who is asking, and what they may do.
+
+Bearer tokens are random strings shown once when created; the store keeps only their
+SHA-256, as an :class:`AccessToken` aggregate in the same event store as the cases (id =
+uuid5 of the hash), so a leaked database does not leak usable tokens. Tokens are never
+logged. Roles (spec/api.md): staff read and write their own office's cases; auditors
+read every case and write nothing; admins may do everything.
+
+Every token expires (90 days unless ``--expires-in`` says otherwise) and can be revoked
+(``teichaku token revoke ID``). Nothing about a token is remembered in a process: each
+request reads the token's aggregate (the library's cache fast-forwards it with one query),
+so a revocation or an expiry holds on the next request, in every server process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from uuid import UUID, uuid5
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic, register_topic
+
+from domain.history import utc_now
+from domain.store.application import CaseLog
+
+Role = Literal["staff", "auditor", "admin"]
+ROLES: tuple[Role, ...] = ("staff", "auditor", "admin")
+_TOKEN_NAMESPACE = UUID("5b0f8a52-3c1e-4c0e-9a57-7e6b1d7c2a10")
+#: A token's lifetime unless ``--expires-in`` says otherwise; also the lifetime of tokens
+#: issued before expiry existed (counted from their issue).
+DEFAULT_LIFETIME = timedelta(days=90)
+#: Where the token aggregate lived before issue 19 (its stored topics name it).
+LEGACY_MODULE = "api.auth"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller; ``name`` becomes ``recorded_by`` of what it writes."""
+
+    name: str
+    role: Role
+    office_id: str | None = None
+
+
+class AccessToken(Aggregate):
+    """A token's SHA-256 and the principal it stands for (never the token itself)."""
+
+    class Issued(Aggregate.Created):
+        class_version = 2
+        token_sha256: str
+        name: str
+        role: str
+        office_id: str | None
+        expires_at: str | None  # UTC instant, ISO 8601; None only for v1 (before expiry)
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["expires_at"] = None
+
+    class Revoked(Aggregate.Event):
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.revoked_at = self.timestamp
+            aggregate.revoke_reason = self.reason
+
+    def __init__(
+        self,
+        token_sha256: str,
+        name: str,
+        role: str,
+        office_id: str | None,
+        expires_at: str | None = None,
+    ) -> None:
+        self.token_sha256 = token_sha256
+        self.name = name
+        self.role = role
+        self.office_id = office_id
+        self.expires_at = expires_at
+        self.revoked_at: datetime | None = None
+        self.revoke_reason: str | None = None
+
+    @classmethod
+    def issue(cls, digest: str, principal: Principal, expires_at: datetime) -> AccessToken:
+        return cls._create(
+            cls.Issued,
+            id=token_id(digest),
+            token_sha256=digest,
+            name=principal.name,
+            role=principal.role,
+            office_id=principal.office_id,
+            expires_at=expires_at.isoformat(),
+        )
+
+    def expiry(self) -> datetime:
+        if self.expires_at is not None:
+            return datetime.fromisoformat(self.expires_at)
+        return self.created_on + DEFAULT_LIFETIME  # issued before tokens expired
+
+    def valid_at(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expiry()
+
+    def revoke(self, reason: str) -> None:
+        self.trigger_event(self.Revoked, reason=reason)
+
+
+# Stored before issue 19 moved this module (docs/decisions/0001): old rows still load.
+register_topic(LEGACY_MODULE + ":AccessToken", AccessToken)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """What ``teichaku token list`` shows of a token: never the token nor its hash."""
+
+    id: UUID
+    name: str
+    role: str
+    office_id: str | None
+    issued_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+    def status_ja(self, now: datetime) -> str:
+        if self.revoked_at is not None:
+            return "取消済み"
+        return "有効" if now < self.expires_at else "期限切れ"
+
+
+def token_id(digest: str) -> UUID:
+    return uuid5(_TOKEN_NAMESPACE, digest)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class TokenStore:
+    """Creates, lists, revokes and checks bearer tokens, stored in the cases' event store.
+
+    ``clock`` (UTC now) is injected for tests of expiry; it is not the case log's clock,
+    so checking a token never moves the instants that writes record.
+    """
+
+    def __init__(self, cases: CaseLog, clock: Callable[[], datetime] = utc_now) -> None:
+        self.cases = cases
+        self.clock = clock
+
+    def create(
+        self,
+        role: str,
+        name: str,
+        office_id: str | None = None,
+        expires_in: timedelta = DEFAULT_LIFETIME,
+    ) -> str:
+        """A new token for the principal; the plaintext is returned once and never stored."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role: {role!r}")
+        if role == "staff" and not office_id:
+            raise ValueError("staff tokens need an office id")
+        if expires_in <= timedelta(0):
+            raise ValueError("a token's lifetime must be positive")
+        token = secrets.token_urlsafe(32)
+        principal = Principal(name=name, role=role, office_id=office_id)
+        self.cases.save(AccessToken.issue(_digest(token), principal, self.clock() + expires_in))
+        return token
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The principal of a token, or None when unknown, expired or revoked."""
+        found = self.identify(token)
+        return None if found is None else found[1]
+
+    def identify(self, token: str) -> tuple[UUID, Principal] | None:
+        """The token's id and principal while it is valid (read from the store each time)."""
+        if not token:
+            return None
+        digest = _digest(token)
+        found = self._load(token_id(digest))
+        if found is None or not secrets.compare_digest(found.token_sha256, digest):
+            return None
+        principal = self.principal_of(found.id)
+        return None if principal is None else (found.id, principal)
+
+    def principal_of(self, id: UUID) -> Principal | None:
+        """The principal of the token ``id`` while it is neither expired nor revoked."""
+        found = self._load(id)
+        if found is None or not found.valid_at(self.clock()):
+            return None
+        return Principal(name=found.name, role=found.role, office_id=found.office_id)  # type: ignore[arg-type]
+
+    def list(self) -> list[TokenInfo]:
+        """Every token ever issued, oldest first (revoked and expired ones included)."""
+        topics = [get_topic(AccessToken.Issued), LEGACY_MODULE + ":AccessToken.Issued"]
+        found: list[TokenInfo] = []
+        start = 1
+        while True:
+            batch = self.cases.recorder.select_notifications(start, 1000, topics=topics)
+            for n in batch:
+                token = self._load(UUID(str(n.originator_id)))
+                if token is not None:
+                    found.append(_info(token))
+            if len(batch) < 1000:
+                return found
+            start = batch[-1].id + 1
+
+    def revoke(self, id: UUID, reason: str) -> TokenInfo:
+        """Revoke the token ``id`` (again: no new event); raises :class:`UnknownToken`."""
+        found = self._load(id)
+        if found is None:
+            raise UnknownToken(id)
+        if found.revoked_at is None:
+            found.revoke(reason)
+            self.cases.save(found)
+        return _info(found)
+
+    def _load(self, id: UUID) -> AccessToken | None:
+        try:
+            found: Any = self.cases.repository.get(id)
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, AccessToken) else None
+
+
+def _info(token: AccessToken) -> TokenInfo:
+    return TokenInfo(
+        token.id, token.name, token.role, token.office_id,
+        token.created_on, token.expiry(), token.revoked_at,
+    )  # fmt: skip
+
+
+def ensure_can_read(principal: Principal, office_id: str | None) -> None:
+    """Staff read their own office only; auditors and admins read every case."""
+    if principal.role == "staff" and principal.office_id != office_id:
+        raise Forbidden("他の事業所のケースは閲覧できません")
+
+
+def ensure_can_write(principal: Principal, office_id: str | None, event_type: str) -> None:
+    """Staff write (and correct or retract) in their own office; admins anywhere; auditors never."""
+    if principal.role == "auditor":
+        raise Forbidden("監査担当者は記録を追加・訂正できません(閲覧のみ)")
+    if principal.role == "staff" and principal.office_id != office_id:
+        raise Forbidden("他の事業所のケースには記録できません")
+
+
+class NotAuthenticated(Exception):
+    """No bearer token, or one the store does not know (401)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "認証が必要です。有効なアクセストークンを Authorization: Bearer で送ってください"
+        )
+
+
+class Forbidden(Exception):
+    """The principal may not do this to this case (403)."""
+
+
+class UnknownToken(LookupError):
+    """No token has this id."""
+
+    def __init__(self, id: UUID) -> None:
+        super().__init__(f"トークン {id} は見つかりません")

@@ -1,0 +1,227 @@
+"""Dependencies of the routers, as ``Annotated`` aliases: store, caller, read window, case.
+
+Reading a case always goes through :func:`readable_case`: it loads the case once (404),
+checks the caller may read it (403), notes the read in the case's access log — the one
+call site of ``api.http.access_log.record_access`` for the JSON API — and hands the router
+one :class:`~projections.reading.Reading` of the case for the request's window, which
+every projection the router shows shares.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.http.auth import NotAuthenticated, Principal, TokenStore, ensure_can_read
+from api.http.input_errors import invalid
+from domain.case import Case
+from domain.history import History, Recorded, read_history, tokyo_date
+from domain.store.application import CaseLog
+from projections.reading import Reading, read_case, read_records
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="`teichaku token create` で発行したアクセストークン",
+)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$")
+_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+
+# Dependencies that only read the request or app state are ``async``: FastAPI runs a
+# plain ``def`` dependency in its thread pool, one thread hop each, for no I/O at all.
+
+
+async def get_cases(request: Request) -> CaseLog:
+    cases: CaseLog = request.app.state.cases
+    return cases
+
+
+async def get_tokens(request: Request) -> TokenStore:
+    tokens: TokenStore = request.app.state.tokens
+    return tokens
+
+
+def current_principal(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    tokens: Annotated[TokenStore, Depends(get_tokens)],
+) -> Principal:
+    principal = tokens.authenticate(credentials.credentials) if credentials else None
+    if principal is None:
+        raise NotAuthenticated()
+    return principal
+
+
+CasesDep = Annotated[CaseLog, Depends(get_cases)]
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadWindow:
+    """``on``: the day a state is evaluated for; ``as_of``: the instant of knowledge."""
+
+    on: date
+    as_of: datetime | None
+
+
+def parse_day(text: str, field: str) -> date:
+    if not _DATE.match(text):
+        raise invalid(field, "日付は YYYY-MM-DD の形式で指定してください")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise invalid(field, "存在しない日付です") from None
+
+
+def parse_instant(text: str, field: str) -> datetime:
+    # An unencoded "+09:00" in a query string arrives as " 09:00": read it as meant.
+    text = re.sub(r" (\d{2}:\d{2})$", r"+\1", text.strip())
+    if not _INSTANT.match(text):
+        example = "2025-04-01T09:00:00+09:00"
+        raise invalid(field, f"日時は時差付きの ISO 8601 で指定してください(例 {example})")
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise invalid(field, "存在しない日時です") from None
+
+
+async def read_window(
+    cases: CasesDep,
+    on: Annotated[
+        str | None, Query(description="評価する日 YYYY-MM-DD(既定: 日本時間の今日)")
+    ] = None,
+    as_of: Annotated[
+        str | None, Query(description="この時点で記録済みの内容だけで答える(時差付き ISO 8601)")
+    ] = None,
+) -> ReadWindow:
+    day = parse_day(on, "on") if on is not None else tokyo_date(cases.clock())
+    instant = parse_instant(as_of, "as_of") if as_of is not None else None
+    return ReadWindow(day, instant)
+
+
+ReadWindowDep = Annotated[ReadWindow, Depends(read_window)]
+
+
+def office_of(records: list[Recorded]) -> str | None:
+    """The case's office as known now (a corrected office id counts)."""
+    return _office(read_history(records))
+
+
+def case_office(case: Case) -> str | None:
+    """The office of a loaded case as known now (its history is the aggregate's own)."""
+    return _office(case.history())
+
+
+def _office(history: History) -> str | None:
+    opened = history.opened()
+    office = getattr(opened.payload, "office_id", None) if opened else None
+    return str(office) if office is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRead:
+    """A case the caller may read: its records, the window the read asks for, and the one
+    reading of the case in that window that the request's projections share."""
+
+    case_id: UUID
+    records: list[Recorded]
+    window: ReadWindow
+    principal: Principal
+    reading: Reading
+
+
+def readable_case(
+    request: Request,
+    principal: PrincipalDep,
+    cases: CasesDep,
+    window: ReadWindowDep,
+    case_id: UUID,
+) -> CaseRead:
+    """The case (loaded once: cached, or latest snapshot + later events), once the caller
+    may read it."""
+    case = cases.get_case(case_id)
+    ensure_can_read(principal, case_office(case))
+    reading = read_case(case, window.on, window.as_of)
+    return _authorized_read(request, principal, cases, window, case_id, case.records, reading)
+
+
+def stored_case(
+    request: Request,
+    principal: PrincipalDep,
+    cases: CasesDep,
+    window: ReadWindowDep,
+    case_id: UUID,
+) -> CaseRead:
+    """The case's rows exactly as stored, never through a snapshot (for chain checks and
+    exports: a deleted or altered row must show, not break the load)."""
+    records = cases.stored_records(case_id)
+    ensure_can_read(principal, office_of(records))
+    reading = read_records(records, window.on, window.as_of)
+    return _authorized_read(request, principal, cases, window, case_id, records, reading)
+
+
+def _authorized_read(
+    request: Request,
+    principal: Principal,
+    cases: CaseLog,
+    window: ReadWindow,
+    case_id: UUID,
+    records: list[Recorded],
+    reading: Reading,
+) -> CaseRead:
+    """Note the read (the caller's right to read was checked just before)."""
+    route = request.scope.get("route")
+    endpoint = getattr(route, "path", request.url.path)
+    _note_access(cases, case_id, principal, endpoint, window)
+    return CaseRead(case_id, records, window, principal, reading)
+
+
+def _note_access(
+    cases: CaseLog, case_id: UUID, principal: Principal, endpoint: str, window: ReadWindow
+) -> None:
+    """THE call site of the access log for reads of a case (``api.http.access_log``)."""
+    # Imported here, not at module top: tests may stand in their own access log module.
+    from api.http.access_log import record_access
+
+    record_access(cases, case_id, principal, endpoint, as_of=window.as_of, on=window.on)
+
+
+ReadableCase = Annotated[CaseRead, Depends(readable_case)]
+StoredCase = Annotated[CaseRead, Depends(stored_case)]
+
+
+async def if_match(
+    value: Annotated[
+        str | None, Header(alias="If-Match", description="この版のままなら記録する(例 3)")
+    ] = None,
+) -> int | None:
+    """``If-Match: 3`` (or the ETag form ``"3"``): the version the writer last saw."""
+    if value is None:
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or int(text) < 1:
+        raise invalid("If-Match", "版番号(1以上の整数)を指定してください")
+    return int(text)
+
+
+async def idempotency_key(
+    value: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", description="再送しても二重に記録しないためのキー"),
+    ] = None,
+) -> str | None:
+    if value is None:
+        return None
+    if not _KEY.match(value):
+        raise invalid("Idempotency-Key", "英数字・記号 200 文字以内で指定してください")
+    return value
+
+
+IfMatchDep = Annotated[int | None, Depends(if_match)]
+IdempotencyKeyDep = Annotated[str | None, Depends(idempotency_key)]

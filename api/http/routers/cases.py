@@ -1,0 +1,211 @@
+"""Cases: open one, record its events, and read it as entitlement, compliance, timeline, audit.
+
+Handlers only parse, authorize, call the application or a projection, and answer;
+failures are raised as domain exceptions and mapped in :mod:`api.http.errors`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+import orjson
+from fastapi import APIRouter, Body, Query, Response
+
+from api.http import idempotency
+from api.http.auth import Principal, ensure_can_write
+from api.http.deps import (
+    CasesDep,
+    IdempotencyKeyDep,
+    IfMatchDep,
+    PrincipalDep,
+    ReadableCase,
+    StoredCase,
+    case_office,
+)
+from api.http.input_errors import invalid
+from api.http.schemas import (
+    AuditPublic,
+    CaseCreated,
+    CompliancePublic,
+    EntitlementPublic,
+    EventRecorded,
+    EventsPublic,
+    ProblemPublic,
+    TimelinePublic,
+)
+from domain.case import Case
+from domain.history import Recorded, known_at
+from domain.rules.cal import add_months
+from domain.store.application import CaseLog
+from projections.audit import audit_trail
+from projections.compliance import compliance
+from projections.entitlement import entitlement
+from projections.timeline import timeline
+
+_PROBLEM = {"model": ProblemPublic, "content": {"application/problem+json": {}}}
+_READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {**_PROBLEM, "description": "トークンがない・無効"},
+    403: {**_PROBLEM, "description": "他の事業所のケース"},
+    404: {**_PROBLEM, "description": "ケースが存在しない"},
+    422: {**_PROBLEM, "description": "as_of・on などの指定が不正"},
+}
+_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_READ_ERRORS,
+    403: {**_PROBLEM, "description": "監査担当者、または他の事業所"},
+    409: {**_PROBLEM, "description": "If-Match の版からケースが進んでいる"},
+    422: {**_PROBLEM, "description": "記録の内容の誤り(errors に項目名)"},
+}
+_JSON = "application/json"
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MAX_MONTHS = 120  # ten years: far beyond any entitlement, small enough to answer quickly
+
+router = APIRouter(prefix="/cases", tags=["ケース"])
+
+
+@router.post("", status_code=201, response_model=CaseCreated, responses=_WRITE_ERRORS)
+def open_case(
+    body: Annotated[dict[str, Any], Body(description="case_opened の内容(type は不要)")],
+    principal: PrincipalDep,
+    cases: CasesDep,
+    response: Response,
+    key: IdempotencyKeyDep,
+) -> dict[str, Any]:
+    """新しいケースを開始します(ケース開始の記録)。"""
+    if body.get("type") == "case_opened":
+        body = {k: v for k, v in body.items() if k != "type"}
+    # A missing or malformed office id is left to payload validation (422), not 403.
+    office = body.get("office_id")
+    office = office if isinstance(office, str) else principal.office_id
+    ensure_can_write(principal, office, "case_opened")
+    answer, replayed = idempotency.run_once(
+        cases, _scope(principal, key), idempotency.request_digest("POST /cases", body),
+        lambda rec: {"case_id": str(rec.case_id), "version": rec.version},
+        lambda c: cases.open_case(body, recorded_by=principal.name, companion=c).records[-1],
+    )  # fmt: skip
+    _written(response, answer["version"], replayed, location=f"/cases/{answer['case_id']}")
+    return answer
+
+
+@router.post(
+    "/{case_id}/events", status_code=201, response_model=EventRecorded, responses=_WRITE_ERRORS
+)
+def record_event(
+    case_id: UUID,
+    body: Annotated[dict[str, Any], Body(description='{"type": "<種別>", ...内容}')],
+    principal: PrincipalDep,
+    cases: CasesDep,
+    response: Response,
+    expected: IfMatchDep,
+    key: IdempotencyKeyDep,
+) -> dict[str, Any]:
+    """ケースに出来事を1件記録します(If-Match で版を指定可、Idempotency-Key で再送を安全に)。"""
+    event_type, payload = _split_type(body)
+    case = cases.get_case(case_id)  # loaded once: for the office check and to record on
+    ensure_can_write(principal, case_office(case), event_type)
+    answer, replayed = idempotency.run_once(
+        cases, _scope(principal, key), idempotency.request_digest(f"POST /cases/{case_id}", body),
+        lambda rec: {"version": rec.version, "recorded_at": rec.recorded_at.isoformat()},
+        _recorder(cases, case, event_type, payload, principal.name, expected),
+    )  # fmt: skip
+    _written(response, answer["version"], replayed)
+    return answer
+
+
+@router.get("/{case_id}/events", response_model=EventsPublic, responses=_READ_ERRORS)
+def list_events(case: ReadableCase) -> dict[str, Any]:
+    """記録された出来事を記録順に返します(as_of 時点で記録済みのもの)。"""
+    known = known_at(case.records, case.window.as_of)
+    return {"events": [r.public_json() for r in known]}
+
+
+@router.get("/{case_id}/timeline", response_model=TimelinePublic, responses=_READ_ERRORS)
+def get_timeline(case: ReadableCase) -> Response:
+    """出来事と導かれた期日(対象開始日・支給決定の終期・最終日など)を日付順に返します。"""
+    return _json(timeline(case.reading).as_json())
+
+
+@router.get("/{case_id}/entitlement", response_model=EntitlementPublic, responses=_READ_ERRORS)
+def get_entitlement(case: ReadableCase) -> Response:
+    """on の日の受給状態・起算日・最終日・支給決定と、その根拠(ルールID・版番号)を返します。"""
+    return _json(entitlement(case.reading).as_json())
+
+
+@router.get("/{case_id}/compliance", response_model=CompliancePublic, responses=_READ_ERRORS)
+def get_compliance(
+    case: ReadableCase,
+    from_month: Annotated[str | None, Query(alias="from", description="最初の月 YYYY-MM")] = None,
+    to_month: Annotated[str | None, Query(alias="to", description="最後の月 YYYY-MM")] = None,
+) -> Response:
+    """月ごとの対面支援・事業主連絡・レポート共有・請求可否、計画見直し、同意違反を返します。"""
+    _check_months(from_month, to_month)
+    return _json(compliance(case.reading, from_month=from_month, to_month=to_month).as_json())
+
+
+@router.get("/{case_id}/audit", response_model=AuditPublic, responses=_READ_ERRORS)
+def get_audit(case: StoredCase) -> dict[str, Any]:
+    """出来事をハッシュ連鎖つきで記録順に返し、改ざんの有無(verified)を示します。"""
+    # StoredCase reads the rows as stored now, never a snapshot's copy.
+    return audit_trail(case.records, case.window.as_of).as_json()
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+def _json(answer: dict[str, Any]) -> Response:
+    """A projection's JSON answer, encoded once by orjson.
+
+    The response models of these reads are open (they document the fixed keys and let
+    the rest through), so validating the answer against them again only re-copied it:
+    1–1.5 ms for a timeline of a few hundred entries, against 0.1 ms to encode it.
+    """
+    return Response(orjson.dumps(answer, option=orjson.OPT_NON_STR_KEYS), media_type=_JSON)
+
+
+def _scope(principal: Principal, key: str | None) -> tuple[Principal, str] | None:
+    return None if key is None else (principal, key)
+
+
+def _split_type(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    event_type = body.get("type")
+    if event_type is None:
+        raise invalid("type", "必須の項目です(出来事の種別)")
+    if not isinstance(event_type, str):
+        raise invalid("type", "文字列を指定してください")
+    return event_type, {k: v for k, v in body.items() if k != "type"}
+
+
+def _recorder(
+    cases: CaseLog, case: Case, event_type: str, payload: dict[str, Any], by: str,
+    expected: int | None,
+) -> Callable[[idempotency.Companion | None], Recorded]:  # fmt: skip
+    def write(companion: idempotency.Companion | None) -> Recorded:
+        return cases.record(
+            case.id, event_type, payload, recorded_by=by,
+            expected_version=expected, companion=companion, case=case,
+        )  # fmt: skip
+
+    return write
+
+
+def _written(response: Response, version: int, replayed: bool, location: str = "") -> None:
+    response.headers["ETag"] = f'"{version}"'
+    if location:
+        response.headers["Location"] = location
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+
+
+def _check_months(first: str | None, last: str | None) -> None:
+    for name, value in (("from", first), ("to", last)):
+        if value is not None and not _MONTH.match(value):
+            raise invalid(name, "月は YYYY-MM の形式で指定してください")
+    if first and last:
+        start, end = date.fromisoformat(f"{first}-01"), date.fromisoformat(f"{last}-01")
+        if end < start:
+            raise invalid("to", "to は from 以降の月にしてください")
+        if add_months(start, _MAX_MONTHS) <= end:
+            raise invalid("to", f"一度に指定できるのは {_MAX_MONTHS} か月までです")

@@ -1,0 +1,144 @@
+"""An office's monthly work: what is due, the billing check, the retention rate.
+
+All three read the stored case views of the office (``projections.views.follower``) — never a
+fold of every case — and are logged once per request, naming the cases shown. Staff
+read their own office; auditors and admins any. CSV answers are UTF-8 with a BOM so
+that spreadsheet programs read the Japanese text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from api.http.access_log import record_listing
+from api.http.auth import Principal, ensure_can_read
+from api.http.deps import CasesDep, PrincipalDep, parse_day
+from api.http.input_errors import invalid
+from api.http.routers.case_list import fresh_views
+from domain.history import tokyo_date
+from domain.store.application import CaseLog
+from projections.views.follower import CaseViews
+from projections.views.office import billing_line, due_items, retention
+from projections.views.row import CaseRow
+
+router = APIRouter(prefix="/offices", tags=["事業所"])
+_OFFICE = re.compile(r"^[0-9]{10}$")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+Format = Annotated[str, Query(pattern="^(json|csv)$", description="json(既定)または csv")]
+
+
+@router.get("/{office_id}/due")
+def office_due(
+    office_id: str, request: Request, response: Response, principal: PrincipalDep,
+    cases: CasesDep, on: Annotated[str | None, Query(description="判定日 YYYY-MM-DD")] = None,
+) -> dict[str, Any]:  # fmt: skip
+    """今月やること: 対面支援 MON-1・レポート MON-4・更新 PER-4・計画 PLAN-2・
+    終了前の共有 END-2・在職の証明 EVID-1(ケースごと、ルールID付き)。"""
+    day = parse_day(on, "on") if on else tokyo_date(cases.clock())
+    rows = _office_rows(request, response, principal, cases, office_id, day, "/offices/due")
+    found = [
+        {"case_id": str(r.case_id), "status": r.status_on(day),
+         "items": [i.as_json() for i in due_items(r, day)]}
+        for r in rows
+    ]  # fmt: skip
+    due = [c for c in found if c["items"]]
+    return {"office_id": office_id, "on": day.isoformat(), "cases": due}
+
+
+@router.get("/{office_id}/billing", response_model=None)
+def office_billing(
+    office_id: str, request: Request, response: Response, principal: PrincipalDep,
+    cases: CasesDep, month: Annotated[str, Query(description="請求する月 YYYY-MM")],
+    format: Format = "json",
+) -> Any:  # fmt: skip
+    """月ごとの請求前チェック(請求可否・理由とルールID・受給者証番号・市町村)。国保連の伝送形式ではありません。"""
+    if not _MONTH.match(month):
+        raise invalid("month", "月は YYYY-MM の形式で指定してください")
+    today = tokyo_date(cases.clock())
+    rows = _office_rows(request, response, principal, cases, office_id, today, "/offices/billing")
+    lines = [billing_line(r, month, today) for r in rows]
+    lines = [line for line in lines if line["verdict"] != "out_of_period"]
+    if format == "csv":
+        return csv_response(f"billing-{office_id}-{month}.csv",
+                    ["受給者証番号", "氏名", "市町村番号", "対象月", "判定", "対面支援回数",
+                     "レポート共有", "理由(ルールID)", "ケースID"],
+                    [[ln["recipient_number"], ln["name"], ln["municipality_code"], ln["month"],
+                      VERDICT_JA[ln["verdict"]], ln["face_to_face"],
+                      "済" if ln["report_shared"] else "未",
+                      " / ".join(f"{r['rule']}: {r['text_ja']}" for r in ln["reasons"]),
+                      ln["case_id"]] for ln in lines])  # fmt: skip
+    return {"office_id": office_id, "month": month, "lines": lines,
+            "note_ja": "請求前の確認用の一覧です。国保連への伝送形式ではありません。"}  # fmt: skip
+
+
+@router.get("/{office_id}/retention", response_model=None)
+def office_retention(
+    office_id: str, request: Request, response: Response, principal: PrincipalDep,
+    cases: CasesDep, fiscal_year: Annotated[int, Query(ge=2000, le=2100,
+                                                      description="年度(例 2026)")],
+    format: Format = "json",
+) -> Any:  # fmt: skip
+    """就労定着率(RATE ⚠)と基本報酬の区分、分子・分母に数えた人とその根拠の記録。"""
+    today = tokyo_date(cases.clock())
+    rows = _office_rows(request, response, principal, cases, office_id, today, "/offices/retention")
+    report = retention(rows, fiscal_year).as_json()
+    if format == "csv":
+        return csv_response(f"retention-{office_id}-{fiscal_year}.csv",
+                    ["受給者証番号", "氏名", "定着(年度末に雇用継続)", "根拠の記録(版番号)",
+                     "ケースID"],
+                    [[u["recipient_number"], u["name"], "はい" if u["retained"] else "いいえ",
+                      " ".join(str(v) for v in u["events"]), " ".join(u["cases"])]
+                     for u in report["users"]])  # fmt: skip
+    return {"office_id": office_id, **report}
+
+
+VERDICT_JA = {"billable": "請求可", "unbillable": "請求不可", "in_progress": "今月(途中)",
+               "out_of_period": "対象期間外"}  # fmt: skip
+
+
+def _office_rows(
+    request: Request, response: Response, principal: Principal, cases: CaseLog,
+    office_id: str, day: date, endpoint: str,
+) -> list[CaseRow]:  # fmt: skip
+    if not _OFFICE.match(office_id):
+        raise invalid("office_id", "事業所番号は半角数字10桁です")
+    ensure_can_read(principal, office_id)
+    views, gen = fresh_views(request, response)
+    return office_rows(views, cases, principal, office_id, day, endpoint, gen)
+
+
+def office_rows(
+    views: CaseViews, cases: CaseLog, principal: Principal, office_id: str, day: date,
+    endpoint: str, gen: int | None = None,
+) -> list[CaseRow]:  # fmt: skip
+    """Every row of the office, evaluated for today, the read logged once."""
+    gen = views.generation if gen is None else gen
+    rows: list[CaseRow] = []
+    after = None
+    while True:
+        page, after = views.page(office_id, after, 500, gen=gen)
+        rows += page
+        if after is None:
+            break
+    rows = views.refresh(rows, max(day, tokyo_date(cases.clock())), gen)
+    record_listing(cases, principal, endpoint, on=day, case_ids=[r.case_id for r in rows])
+    return rows
+
+
+def csv_response(filename: str, header: list[str], lines: list[list[Any]]) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(lines)
+    body = "\ufeff" + out.getvalue()
+    return Response(
+        body.encode("utf-8"), media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )  # fmt: skip
+

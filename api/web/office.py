@@ -1,0 +1,79 @@
+"""The office's monthly work as staff pages: what is due, the billing check, the retention
+rate — the same view rows and rules as ``/offices/...`` (:mod:`api.http.routers.offices`),
+with CSV downloads for spreadsheet users."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.http.auth import Forbidden, Principal, ensure_can_read
+from api.http.routers.offices import VERDICT_JA, office_rows
+from api.web.pages import _guarded, _page
+from domain.history import tokyo_date
+from domain.rules.cal import add_months, month_of
+from projections.views.follower import CaseViews
+from projections.views.office import billing_line, due_items, retention
+
+router = APIRouter(include_in_schema=False)
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _office(principal: Principal, office_id: str) -> str:
+    if not re.fullmatch(r"[0-9]{10}", office_id):
+        raise Forbidden("事業所番号は半角数字10桁です")
+    ensure_can_read(principal, office_id)
+    return office_id
+
+
+def _rows(request: Request, principal: Principal, office_id: str, endpoint: str) -> Any:
+    cases = request.app.state.cases
+    views: CaseViews = request.app.state.views
+    gen, _ = views.fresh(5_000)
+    today = tokyo_date(cases.clock())
+    return today, office_rows(views, cases, principal, office_id, today, endpoint, gen)
+
+
+@router.get("/web/offices/{office_id}/due")
+def due_page(request: Request, office_id: str) -> Response:
+    def render(principal: Principal) -> Response:
+        today, rows = _rows(request, principal, _office(principal, office_id), "web:due")
+        found = [(r, due_items(r, today)) for r in rows]
+        return _page(request, "office_due.html", principal=principal, office=office_id,
+                     today=today, cases=[(r, items) for r, items in found if items])  # fmt: skip
+
+    return _guarded(request, render)
+
+
+@router.get("/web/offices/{office_id}/billing")
+def billing_page(request: Request, office_id: str, month: str | None = None) -> Response:
+    def render(principal: Principal) -> Response:
+        today, rows = _rows(request, principal, _office(principal, office_id), "web:billing")
+        chosen = month if month and _MONTH.match(month) else _last_month(today)
+        lines = [billing_line(r, chosen, today) for r in rows]
+        lines = [ln for ln in lines if ln["verdict"] != "out_of_period"]
+        return _page(request, "office_billing.html", principal=principal, office=office_id,
+                     month=chosen, lines=lines, verdicts=VERDICT_JA, today=today)  # fmt: skip
+
+    return _guarded(request, render)
+
+
+@router.get("/web/offices/{office_id}/retention")
+def retention_page(request: Request, office_id: str, fiscal_year: int | None = None) -> Response:
+    def render(principal: Principal) -> Response:
+        today, rows = _rows(request, principal, _office(principal, office_id), "web:retention")
+        year = fiscal_year or (today.year if today.month >= 4 else today.year - 1)
+        report = retention(rows, year).as_json()
+        return _page(request, "office_retention.html", principal=principal, office=office_id,
+                     report=report, year=year)  # fmt: skip
+
+    return _guarded(request, render)
+
+
+def _last_month(today: date) -> str:
+    """The month a provider checks before its claim: the one that just ended."""
+    return month_of(add_months(date(today.year, today.month, 1), -1))

@@ -1,0 +1,39 @@
+"""Rule RATE ⚠: the office's 就労定着率, and the base-fee tier it selects.
+
+The tier's units are FEE-1's (:mod:`domain.rules.fee`).
+
+就労定着率 = persons still employed at the end of the previous fiscal year ÷ all users
+of 就労定着支援 over the past three fiscal years. Tier lower bounds are inclusive.
+Interpretive: the rulebook marks this ⚠, and tiers change with each 報酬改定.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from domain.rules.fee import base_fee_units
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionRate:
+    """The rate as an exact fraction (no rounding near a tier boundary) and its tier."""
+
+    retained: int
+    users: int
+    rate: Fraction
+    units_per_month: int
+
+    @property
+    def percent(self) -> float:
+        return float(self.rate * 100)
+
+
+def retention_rate(retained: int, users: int) -> RetentionRate:
+    """RATE: the retention rate of an office and the base fee it earns (units per month)."""
+    if users <= 0:
+        raise ValueError("利用者数が0のため就労定着率を計算できません")
+    if not 0 <= retained <= users:
+        raise ValueError("定着者数は0以上かつ利用者数以下である必要があります")
+    rate = Fraction(retained, users)
+    return RetentionRate(retained, users, rate, base_fee_units(rate))

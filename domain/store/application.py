@@ -1,0 +1,406 @@
+"""``CaseLog``: the application service over the ``eventsourcing`` library.
+
+Persistence, optimistic concurrency, snapshots and the aggregate cache are the
+library's own (adapted in :mod:`domain.store.persistence`); this module adds an injected clock
+and use-case verbs that turn library errors into domain errors.
+
+Configuration (``PERSISTENCE_MODULE``, ``SQLITE_DBNAME``, ``POSTGRES_*``, ``CIPHER_*``,
+``AGGREGATE_CACHE_MAXSIZE``) is the library's: see :func:`persistence_env` for how a
+database URL maps onto it.
+
+Reads go through the library's aggregate cache (:attr:`CaseLog.env`): a case already
+read by this process is fast-forwarded by the events stored since (one query), and the
+copy a request gets shares the immutable records and typed facts of the cached case
+(``Case.__deepcopy__``). Another process's writes are read by that query, so the cache
+is safe with several server workers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Transcoder
+
+from domain.access import CaseAccessLog, access_log_id
+from domain.case import EVENT_CLASSES, REVEALED, Case
+from domain.chain import GENESIS
+from domain.history import Recorded, utc_now
+from domain.sealing import erased
+from domain.store.keyring import KeyStore, open_key_store
+from domain.store.persistence import (
+    CaseMapper,
+    OrjsonTranscoder,
+    geometric_snapshot,
+    persistence_env,
+)
+
+__all__ = [
+    "UNREADABLE",
+    "CaseLog",
+    "CaseMapper",
+    "CaseNotFound",
+    "OrjsonTranscoder",
+    "VersionConflict",
+    "persistence_env",
+]
+
+#: A case is snapshotted at this version and then at every doubling (see
+#: :func:`domain.store.persistence.geometric_snapshot`); an access log (constant-size state)
+#: every 20 entries.
+CASE_FIRST_SNAPSHOT = 50
+_ACCESS_ATTEMPTS = 50
+
+
+class CaseLog(Application[UUID]):
+    """Records and reads cases. ``clock`` is injected so tests are deterministic."""
+
+    name = "teichaku"
+    snapshotting_intervals = {Case: CASE_FIRST_SNAPSHOT, CaseAccessLog: 20}  # noqa: RUF012 (the library reads a class attribute)
+    #: Keep up to 256 aggregates per process (a 400-event case is about 1 MB); override
+    #: with ``AGGREGATE_CACHE_MAXSIZE`` (0 = unbounded), or turn off with an empty value.
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "256"}
+
+    def __init__(
+        self, env: Mapping[str, str] | None = None, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        super().__init__(env=env)
+        self.clock = clock
+        module = self.env.get("PERSISTENCE_MODULE") or ""
+        #: The person keys (crypto-shredding, :mod:`domain.store.keyring`), in the events' database.
+        self.keys: KeyStore = open_key_store(module, self.recorder, self.mapper.cipher)
+        assert isinstance(self.mapper, CaseMapper)
+        self.mapper.keys = self.keys.key
+
+    def construct_transcoder(self) -> Transcoder:
+        return OrjsonTranscoder()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return CaseMapper(
+            transcoder=self.construct_transcoder(),
+            compressor=self.factory.compressor(),
+            cipher=self.factory.cipher(),
+        )
+
+    # -- use cases -------------------------------------------------------------
+
+    def open_case(
+        self,
+        data: Mapping[str, Any],
+        *,
+        recorded_by: str,
+        companion: Callable[[Recorded], Aggregate] | None = None,
+    ) -> Case:
+        """Open a new case; raises the domain's validation errors.
+
+        ``companion`` builds another aggregate from the recorded event (e.g. the API's
+        idempotency record) that is saved atomically with the case.
+        """
+        case_id = uuid4()
+        case = Case.open(
+            data, recorded_by=recorded_by, recorded_at=self.clock(), case_id=case_id,
+            key=self.keys.key_for_writing(case_id),
+        )  # fmt: skip
+        self._save(case, companions=_companions(companion, case.records[-1]))
+        return case
+
+    def record(
+        self,
+        case_id: UUID,
+        event_type: str,
+        data: Mapping[str, Any],
+        *,
+        recorded_by: str,
+        expected_version: int | None = None,
+        companion: Callable[[Recorded], Aggregate] | None = None,
+        case: Case | None = None,
+    ) -> Recorded:
+        """Append one event to a case, only if it is still at ``expected_version`` when given.
+
+        ``companion`` as in :meth:`open_case`: saved in the same transaction as the event.
+        ``case``: the case as the caller already loaded it (e.g. to check who may write),
+        so a write loads it once; a concurrent write in between is still refused by the
+        store's optimistic concurrency.
+        """
+        if case is None or case.id != case_id:
+            case = self.get_case(case_id)
+        if expected_version is not None and case.version != expected_version:
+            raise VersionConflict(case.version, expected_version)
+        key = None if case.erased else self.keys.key_for_writing(case_id)
+        recorded = case.record(
+            event_type, data, recorded_by=recorded_by, recorded_at=self.clock(), key=key
+        )
+        self._save(case, expected_version, _companions(companion, recorded))
+        return recorded
+
+    def erase_person(
+        self, case_id: UUID, *, reason: str, recorded_by: str, expected_version: int | None = None
+    ) -> Erasure:
+        """Erase the person's personal data: record ``person_erased``, then destroy the key.
+
+        The event comes first, so an erasure is never done without its record; if the key
+        could not be destroyed after it (a crash in between), erasing again completes it.
+        Dates, rule results and the hash chain are unchanged: only the sealed values
+        become unreadable (:mod:`domain.sealing`).
+        """
+        case = self.get_case(case_id)
+        if case.erased:
+            if self.keys.destroy(case_id):
+                return Erasure(case_id, None, key_destroyed=True)
+            raise AlreadyErased(case_id)
+        if expected_version is not None and case.version != expected_version:
+            raise VersionConflict(case.version, expected_version)
+        unsealed = case.unsealed_personal_versions()
+        if unsealed:
+            raise NotErasable(case_id, unsealed)
+        recorded = case.erase(reason, recorded_by=recorded_by, recorded_at=self.clock())
+        self._save(case, expected_version)
+        destroyed = self.keys.destroy(case_id)
+        return Erasure(case_id, recorded, key_destroyed=destroyed)
+
+    def get_case(self, case_id: UUID, version: int | None = None) -> Case:
+        """Load a case (from its latest snapshot when there is one)."""
+        try:
+            case: object = self.repository.get(case_id, version=version)
+        except AggregateNotFoundError:
+            raise CaseNotFound(case_id) from None
+        if not isinstance(case, Case):
+            raise CaseNotFound(case_id)
+        return case
+
+    def access_entries(self, case_id: UUID) -> list[dict[str, Any]]:
+        """The case's read-access log, oldest first (at, endpoint, who, role, as_of, on)."""
+        events = self.events.get(access_log_id(case_id))
+        return [e.entry() for e in events if isinstance(e, CaseAccessLog.Accessed)]
+
+    def note_access(
+        self, case_id: UUID, *, reader: str, role: str, endpoint: str,
+        as_of: datetime | None, on: date | None,
+    ) -> None:  # fmt: skip
+        """Append one entry to the case's access log (retrying on a concurrent append).
+
+        Concurrent reads race on the log's version; the loser re-reads and appends
+        again, so every read is logged.
+        """
+        at = self.clock()  # read once: the instant of this read, whatever the retries
+        for attempt in range(_ACCESS_ATTEMPTS):
+            log = self._access_log(case_id) or CaseAccessLog.start(case_id, at)
+            log.note(endpoint=endpoint, principal_name=reader, role=role, as_of=as_of, on=on, at=at)
+            try:
+                self.save(log)
+                return
+            except IntegrityError:
+                # Another read appended first: back off a little, re-read, append again.
+                time.sleep(min(0.002 * (attempt + 1), 0.05))
+        raise RuntimeError("アクセス記録を保存できませんでした。もう一度お試しください")
+
+    def _access_log(self, case_id: UUID) -> CaseAccessLog | None:
+        try:
+            log: object = self.repository.get(access_log_id(case_id))
+        except AggregateNotFoundError:
+            return None
+        return log if isinstance(log, CaseAccessLog) else None
+
+    def records(self, case_id: UUID) -> list[Recorded]:
+        """Every recorded event of a case, in recorded order."""
+        return self.get_case(case_id).records
+
+    def stored_records(self, case_id: UUID) -> list[Recorded]:
+        """The case's events read row by row from the event store, never from a snapshot.
+
+        This is what a chain check must read: a row altered, removed or swapped in the
+        database shows here as it is now. A row that no longer decodes becomes a
+        placeholder of type :data:`UNREADABLE` whose hash cannot match, so the check
+        reports it at its version instead of failing.
+        """
+        stored = self.recorder.select_events(case_id)
+        if not stored:
+            raise CaseNotFound(case_id)
+        found = [self._stored_record(case_id, row) for row in stored]
+        if any(r.type == "person_erased" for r in found):  # as the aggregate reads them
+            found = [_erased_record(r) for r in found]
+        return _fill_unreadable_links(found)
+
+    def _stored_record(self, case_id: UUID, row: StoredEvent) -> Recorded:
+        try:
+            event = self.mapper.to_domain_event(row)
+            if not isinstance(event, Case.Event):
+                raise TypeError("not an event of a case")
+            state = event.__dict__
+            opened = state.get(REVEALED)
+            return Recorded(
+                case_id=case_id,
+                version=int(row.originator_version),
+                type=event.TYPE,
+                payload=dict(state["payload"] if opened is None else opened.payload),
+                recorded_at=state["timestamp"],
+                recorded_by=str(state["recorded_by"]),
+                hash=str(state["hash"]),
+                previous_hash=str(state["previous_hash"]),
+                stored_payload=None if opened is None else dict(state["payload"]),
+                openings=None if opened is None else opened.openings,
+            )
+        except Exception:  # any undecodable row is evidence, not a crash
+            return _unreadable(case_id, int(row.originator_version))
+
+    def case_ids(self) -> list[UUID]:
+        """Every case id, in the order the cases were opened (scans the notification log)."""
+        from eventsourcing.utils import get_topic
+
+        topic = get_topic(Case.Opened)
+        ids: list[UUID] = []
+        start = 1
+        while True:
+            batch = self.recorder.select_notifications(start, 1000, topics=[topic])
+            ids.extend(UUID(str(n.originator_id)) for n in batch)
+            if len(batch) < 1000:
+                return ids
+            start = batch[-1].id + 1
+
+    def stored_case_ids(self) -> list[UUID]:
+        """Every case with any stored event (one whose first row was removed included)."""
+        from eventsourcing.utils import get_topic
+
+        topics = [get_topic(cls) for cls in EVENT_CLASSES.values()]
+        seen: dict[UUID, None] = {}
+        start = 1
+        while True:
+            batch = self.recorder.select_notifications(start, 1000, topics=topics)
+            for n in batch:
+                seen.setdefault(UUID(str(n.originator_id)), None)
+            if len(batch) < 1000:
+                return list(seen)
+            start = batch[-1].id + 1
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshot a case at geometric versions (linear storage), other aggregates as usual.
+
+        The case is snapshotted from the saved aggregate itself, not reloaded from the
+        store, and without its derived ledger (``Case.Snapshot``).
+        """
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            if not isinstance(aggregate, Case):
+                continue
+            version = event.originator_version
+            if not geometric_snapshot(version, CASE_FIRST_SNAPSHOT):
+                continue
+            if aggregate.version == version and self.snapshots is not None:
+                self.snapshots.put([Case.Snapshot.take(aggregate)])
+            else:  # several events saved at once: the snapshot's version is reloaded
+                self.take_snapshot(event.originator_id, version)
+        # The library's own rule (every N versions) for the other aggregates.
+        others = ProcessingEvent[UUID]()
+        others.events = processing_event.events
+        others.aggregates = {
+            k: a for k, a in processing_event.aggregates.items() if not isinstance(a, Case)
+        }
+        super()._take_snapshots(others)
+
+    def _save(
+        self, case: Case, expected: int | None = None, companions: tuple[Aggregate, ...] = ()
+    ) -> None:
+        try:
+            self.save(case, *companions)
+        except IntegrityError:
+            raise VersionConflict(None, expected) from None
+
+
+def _companions(
+    build: Callable[[Recorded], Aggregate] | None, recorded: Recorded
+) -> tuple[Aggregate, ...]:
+    return () if build is None else (build(recorded),)
+
+
+#: The type of a placeholder for a stored row that no longer decodes.
+UNREADABLE = "unreadable"
+
+
+def _unreadable(case_id: UUID, version: int) -> Recorded:
+    at = datetime(1970, 1, 1, tzinfo=UTC)
+    return Recorded(case_id, version, UNREADABLE, {}, at, "", "", "")
+
+
+def _erased_record(rec: Recorded) -> Recorded:
+    if rec.stored_payload is None:
+        return rec
+    return replace(rec, payload=erased(rec.stored_payload), openings={})
+
+
+def _fill_unreadable_links(found: list[Recorded]) -> list[Recorded]:
+    """Link each placeholder to its neighbours' hashes.
+
+    The placeholder is already reported as altered; borrowing its neighbours' links
+    keeps the check from also blaming it, or its intact successor, for a broken link.
+    """
+    out = list(found)
+    for i, rec in enumerate(out):
+        if rec.type != UNREADABLE:
+            continue
+        before = out[i - 1] if i > 0 and out[i - 1].version == rec.version - 1 else None
+        after = out[i + 1] if i + 1 < len(out) and out[i + 1].version == rec.version + 1 else None
+        out[i] = replace(
+            rec,
+            previous_hash=before.hash if before else (GENESIS if rec.version == 1 else ""),
+            hash=after.previous_hash if after else "",
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What ``erase_person`` did: the event it recorded (``None`` when it only completed an
+    earlier erasure) and whether a key was destroyed (``False``: the case had none)."""
+
+    case_id: UUID
+    recorded: Recorded | None
+    key_destroyed: bool
+
+
+class AlreadyErased(RuntimeError):
+    """The person's data was erased before, and the key is already gone."""
+
+    def __init__(self, case_id: UUID) -> None:
+        super().__init__("このケースの個人情報は既に消去されています")
+        self.case_id = case_id
+
+
+class NotErasable(RuntimeError):
+    """Some of the case's personal values were stored in clear, before sealing existed.
+
+    Crypto-shredding cannot reach them, and events are never rewritten: recording an
+    erasure would claim what is not true, so none is recorded (README, "Erasure").
+    """
+
+    def __init__(self, case_id: UUID, versions: list[int]) -> None:
+        super().__init__(
+            f"暗号化前に保存された個人情報があるため、鍵の破棄では消去できません(第{versions[0]}版など"
+            f" {len(versions)} 件)"
+        )
+        self.case_id = case_id
+        self.versions = versions
+
+
+class CaseNotFound(LookupError):
+    """No case has this id."""
+
+    def __init__(self, case_id: UUID) -> None:
+        super().__init__(f"ケースが見つかりません: {case_id}")
+        self.case_id = case_id
+
+
+class VersionConflict(RuntimeError):
+    """The case changed since the writer read it; re-read and try again."""
+
+    def __init__(self, actual: int | None, expected: int | None) -> None:
+        self.actual = actual
+        self.expected = expected
+        super().__init__(
+            "ケースは他の人によって更新されています。最新の内容を読み込んでからやり直してください"
+        )

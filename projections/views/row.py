@@ -1,0 +1,265 @@
+"""The stored view of one case: what lists, dashboards and billing read instead of a fold.
+
+:func:`case_row` folds a case once into a :class:`CaseRow`, which the view store
+(:mod:`projections.views.store`) keeps as one row per case and one row per case-month.
+Nothing here is a second implementation of a rule: every value is taken from the
+projections themselves (:func:`projections.entitlement.entitlement`,
+:func:`projections.compliance.compliance`), with its rule id and source versions.
+
+Status on any day without replay: the entitlement's status is a step function of the
+day ``on``: it can change only on the day a fact takes effect, or on a day one of the
+derived dates names (eligible_from, support_end + 1, a decision's first day or the day
+after its last, the job-change deadline + 1). :func:`status_segments` evaluates the fold
+on exactly those days and keeps where the status changes; :func:`status_on` reads a day
+from them. ``tests/unit/test_case_view.py`` checks against the fold on random
+histories and random days that nothing was missed.
+
+The rest of the row (derived dates, plan, consent problems, months) is the fold *as
+evaluated on* ``computed_on``: a read for a later day refreshes the row first
+(:func:`is_current_for`), so dashboards answer for today exactly as the fold would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from domain.history import Fact, Recorded
+from domain.payloads import AMENDMENT_TYPES, CaseOpened, EvidenceReceived, Hired, Resigned
+from domain.rules.cal import day_after
+from projections.compliance import compliance
+from projections.consent import sharing_days
+from projections.entitlement import Derived, Entitlement, entitlement
+from projections.reading import read_records
+
+#: The event types the entitlement fold reads; its status depends on nothing else.
+ENTITLEMENT_TYPES = frozenset(
+    {"case_opened", "hired", "resigned", "contract_signed", "decision_granted", "support_ended"}
+)
+#: Bump when the row's content changes shape: rows of an older shape are rebuilt.
+ROW_SCHEMA = 2
+
+
+@dataclass(frozen=True, slots=True)
+class MonthRow:
+    """One case-month as the compliance fold judged it (MON-1..MON-4, PER, ELIG, JOB)."""
+
+    month: str
+    face_to_face: int
+    employer_contacts: int
+    report_shared: bool
+    billable: bool
+    reasons: tuple[dict[str, Any], ...]
+    warnings: tuple[dict[str, Any], ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "month": self.month,
+            "face_to_face": self.face_to_face,
+            "employer_contacts": self.employer_contacts,
+            "report_shared": self.report_shared,
+            "billable": self.billable,
+            "reasons": list(self.reasons),
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    """One case as lists and dashboards need it; personal data only in ``person``."""
+
+    case_id: UUID
+    office_id: str | None
+    opened_on: dt.date
+    opened_at: dt.datetime
+    version: int
+    computed_on: dt.date
+    #: (first day, status) where the status changes; before the first day: not_employed.
+    segments: tuple[tuple[dt.date, str], ...]
+    #: Derived dates and verdicts as evaluated on ``computed_on``, each with its rule id.
+    derived: dict[str, Any]
+    months: tuple[MonthRow, ...]
+    #: Name, kana, recipient number, municipality: opened when read; stored sealed with
+    #: the person's key (and the row with the store's cipher, when it has one).
+    person: dict[str, Any]
+    #: The shape the row was stored in (:data:`ROW_SCHEMA`); an older one is refolded.
+    schema: int = ROW_SCHEMA
+
+    def status_on(self, on: dt.date) -> str:
+        return status_on(self.segments, on)
+
+
+def case_row(case_id: UUID, records: Sequence[Recorded], computed_on: dt.date) -> CaseRow:
+    """Fold the case once into its view row, evaluated on ``computed_on``."""
+    reading = read_records(records, computed_on)
+    history = reading.history
+    opened = history.opened()
+    assert opened is not None and isinstance(opened.payload, CaseOpened)
+    ent = entitlement(reading)
+    comp = compliance(reading)  # reuses the reading's entitlement
+    p = opened.payload
+    facts = [f for f in history.facts if f.effective_on <= computed_on]
+    return CaseRow(
+        case_id=case_id,
+        office_id=p.office_id,
+        opened_on=opened.effective_on,
+        opened_at=records[0].recorded_at,
+        version=records[-1].version,
+        computed_on=computed_on,
+        segments=status_segments(records),
+        derived={
+            **_derived(ent),
+            "plan": comp.plan.as_json(),
+            "consent_violations": [v.as_json() for v in comp.consent_violations],
+            **_facts(facts, frozenset({p.person.name})),
+        },
+        months=tuple(
+            MonthRow(
+                m.month,
+                m.face_to_face,
+                m.employer_contacts,
+                m.report_shared,
+                m.billable,
+                tuple(r.as_json() for r in m.reasons),
+                tuple(w.as_json() for w in m.warnings),
+            )
+            for m in comp.months
+        ),
+        person=_person(opened),
+    )
+
+
+def _person(opened: Fact) -> dict[str, Any]:
+    """Name, kana, recipient number, municipality as stored: sealed with the person's key.
+
+    The row keeps the sealed values (:mod:`domain.sealing`), never opened ones, so an
+    erasure holds for the views the moment the key is destroyed; the view store opens
+    them when a row is read (:meth:`projections.views.store.ViewStore.person_of`).
+    """
+    latest = opened.corrections[-1] if opened.corrections else None
+    if latest is not None:
+        stored = latest.hashed_payload["replacement"]
+    else:
+        stored = opened.recorded.hashed_payload
+    person = stored["person"]
+    return {
+        "name": person["name"],
+        "name_kana": person.get("name_kana"),
+        "recipient_number": stored["recipient_number"],
+        "municipality_code": stored["municipality_code"],
+    }
+
+
+def _facts(facts: list[Fact], names: frozenset[str]) -> dict[str, Any]:
+    """The facts the office's due list and retention report read (EVID-1, END-2, RATE)."""
+    employment: list[dict[str, Any]] = []
+    for fact in facts:
+        if isinstance(fact.payload, Hired):
+            employment.append({"hired_on": fact.payload.hired_on.isoformat(),
+                               "resigned_on": None, "events": list(fact.sources)})  # fmt: skip
+        elif isinstance(fact.payload, Resigned) and employment:
+            employment[-1]["resigned_on"] = fact.payload.resigned_on.isoformat()
+            employment[-1]["events"] += list(fact.sources)
+    evidence = [
+        {"covers_on": f.payload.covers_on.isoformat(), "kind": f.payload.kind,
+         "events": list(f.sources)}
+        for f in facts
+        if isinstance(f.payload, EvidenceReceived)
+    ]  # fmt: skip
+    shared = [
+        {"on": day.isoformat(), "version": version, "party": party}
+        for day, version, party in sharing_days(facts, names)
+    ]
+    return {"employment": employment, "evidence": evidence, "sharings": shared}
+
+
+def _derived(ent: Entitlement) -> dict[str, Any]:
+    """The entitlement's dates, each as {date, rule, events}, and its decisions."""
+
+    def one(derived: Derived | None) -> dict[str, Any] | None:
+        if derived is None:
+            return None
+        why = derived.explanation.as_json()
+        return {"date": derived.date.isoformat(), "rule": why["rule"], "events": why["events"]}
+
+    return {
+        "status": ent.status,
+        "status_explanation": ent.status_explanation.as_json(),
+        "base_date": one(ent.base_date),
+        "eligible_from": one(ent.eligible_from),
+        "last_eligible_day": one(ent.last_eligible_day),
+        "job_change_deadline": one(ent.job_change_deadline),
+        "job_change_used": ent.job_change_used,
+        "renewal_due_by": one(ent.renewal_due_by),
+        "renewal_warning": ent.renewal_warning,
+        "support_end": one(ent.support_end),
+        "contract_from": one(ent.contract_from),
+        "support_from": one(ent.support_from),
+        "decisions": [d.as_json() for d in ent.decisions],
+    }
+
+
+# -- status on any day ------------------------------------------------------------------
+
+
+def status_segments(records: Sequence[Recorded]) -> tuple[tuple[dt.date, str], ...]:
+    """Where the entitlement's status changes, as (first day, status), by the fold itself."""
+    relevant = read_records(_entitlement_records(records), dt.date.min)
+    facts = relevant.history.facts
+    # A fact takes effect on its day or, like a resignation opening the JOB-3 grace, the
+    # day after; every evaluation may name further days: evaluate until none is new.
+    todo = {dt.date.min, *(d for f in facts for d in _around(f.effective_on))}
+    status: dict[dt.date, str] = {}
+    while todo:
+        day = todo.pop()
+        ent = entitlement(relevant.on_day(day))  # one history, evaluated day by day
+        status[day] = ent.status
+        todo.update(t for t in _thresholds(ent) if t not in status)
+    segments: list[tuple[dt.date, str]] = []
+    for day in sorted(status):
+        if not segments or segments[-1][1] != status[day]:
+            segments.append((day, status[day]))
+    return tuple(segments)
+
+
+def status_on(segments: Sequence[tuple[dt.date, str]], on: dt.date) -> str:
+    """The status on ``on``, read from :func:`status_segments` (no replay)."""
+    index = bisect_right([day for day, _ in segments], on) - 1
+    return segments[index][1] if index >= 0 else "not_employed"
+
+
+def _entitlement_records(records: Sequence[Recorded]) -> list[Recorded]:
+    """The records the entitlement reads, with the amendments that target them."""
+    kept = {r.version for r in records if r.type in ENTITLEMENT_TYPES}
+    return [
+        r
+        for r in records
+        if r.version in kept
+        or (r.type in AMENDMENT_TYPES and int(r.payload["target_version"]) in kept)
+    ]
+
+
+def _thresholds(ent: Entitlement) -> Iterable[dt.date]:
+    """Every day on which a date the status compares ``on`` with is crossed."""
+    dates = (ent.eligible_from, ent.support_end, ent.job_change_deadline, ent.last_eligible_day)
+    for derived in dates:
+        if derived is not None:
+            yield from _around(derived.date)
+    for decision in ent.decisions:
+        yield decision.valid_from
+        yield from _around(decision.valid_to)
+
+
+def _around(day: dt.date) -> Iterable[dt.date]:
+    yield day
+    if day < dt.date.max:
+        yield day_after(day)
+
+
+def is_current_for(row: CaseRow, on: dt.date) -> bool:
+    """Does the row's evaluated part (dates, plan, months) answer for ``on``?"""
+    return row.computed_on >= on and row.schema == ROW_SCHEMA

@@ -1,0 +1,367 @@
+"""Where the case views are stored: tables beside the events, in the same database.
+
+Built on the library's tracking recorders (:class:`SQLiteTrackingRecorder`,
+:class:`PostgresTrackingRecorder`): their datastore, their ``tracking`` table and their
+``_insert_tracking``, so a view row and the position it was made from are written in
+one transaction (exactly once), and ``max_tracking_id``/``wait`` work as the library
+documents. Tables carry a generation number (``teichaku_case_view_g3``): a rebuild
+writes the next generation beside the live one and switches ``teichaku_view_meta`` to
+it in one transaction (:mod:`projections.views.follower`).
+
+Rows are state, not deltas: a row is the fold of its case at some version, and a write
+only replaces an older version (or the same version evaluated on an earlier day), so a
+row written twice, or by two processes at once, is still right.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+from uuid import UUID
+
+import orjson
+from eventsourcing.persistence import Cipher, Tracking, TrackingRecorder
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+from domain.sealing import PersonKey, has_sealed, reveal
+from projections.views.row import ROW_SCHEMA, CaseRow, MonthRow
+
+META = "teichaku_view_meta"
+PROGRESS = "teichaku_view_rebuild"
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a page of the case list ends: the last row's (opened_at, case_id)."""
+
+    opened_at: str
+    case_id: str
+
+    def token(self) -> str:
+        return f"{self.opened_at}~{self.case_id}"
+
+    @classmethod
+    def parse(cls, token: str) -> Cursor:
+        opened_at, _, case_id = token.partition("~")
+        dt.datetime.fromisoformat(opened_at)
+        UUID(case_id)
+        return cls(opened_at, case_id)
+
+
+class ViewStore(TrackingRecorder):
+    """SQL of the views, shared by both backends (placeholders written ``%s``)."""
+
+    placeholder = "%s"
+    blob = "BYTEA"
+    cipher: Cipher | None = None
+    #: Finds a case's person key (:class:`domain.store.keyring.KeyStore`), to open the person.
+    keys: Callable[[UUID], PersonKey | None] | None = None
+
+    # -- names and tables --------------------------------------------------------------
+
+    def _q(self, name: str) -> str:
+        return name
+
+    def case_table(self, gen: int) -> str:
+        return self._q(f"teichaku_case_view_g{gen}")
+
+    def month_table(self, gen: int) -> str:
+        return self._q(f"teichaku_case_month_g{gen}")
+
+    @contextmanager
+    def _tx(self, *, commit: bool) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as c:  # type: ignore[attr-defined]
+            yield c
+
+    def _run(self, c: Any, sql: str, params: Sequence[Any] = ()) -> None:
+        c.execute(sql.replace("%s", self.placeholder), tuple(params))
+
+    def create_views(self, gen: int) -> None:
+        """The tables of generation ``gen`` (and the meta tables), if missing."""
+        case, month = self.case_table(gen), self.month_table(gen)
+        statements = [
+            f"CREATE TABLE IF NOT EXISTS {self._q(META)} (name TEXT PRIMARY KEY, value TEXT)",
+            f"CREATE TABLE IF NOT EXISTS {self._q(PROGRESS)} (generation INTEGER, "
+            "case_id TEXT, PRIMARY KEY (generation, case_id))",
+            f"CREATE TABLE IF NOT EXISTS {case} (case_id TEXT PRIMARY KEY, office_id TEXT, "
+            "opened_on TEXT, opened_at TEXT, version INTEGER, computed_on TEXT, "
+            f"row_schema INTEGER, segments TEXT, derived TEXT, person {self.blob})",
+            f"CREATE INDEX IF NOT EXISTS {self._index(gen, 'office')} ON {case} "
+            "(office_id, opened_at, case_id)",
+            f"CREATE INDEX IF NOT EXISTS {self._index(gen, 'order')} ON {case} "
+            "(opened_at, case_id)",
+            f"CREATE TABLE IF NOT EXISTS {month} (case_id TEXT, month TEXT, office_id TEXT, "
+            "face_to_face INTEGER, employer_contacts INTEGER, report_shared BOOLEAN, "
+            "billable BOOLEAN, reasons TEXT, warnings TEXT, PRIMARY KEY (case_id, month))",
+            f"CREATE INDEX IF NOT EXISTS {self._index(gen, 'month')} ON {month} "
+            "(office_id, month)",
+        ]
+        with self._tx(commit=True) as c:
+            for sql in statements:
+                self._run(c, sql)
+
+    def _index(self, gen: int, what: str) -> str:
+        return f"teichaku_view_g{gen}_{what}"
+
+    def drop_views(self, gen: int) -> None:
+        with self._tx(commit=True) as c:
+            self._run(c, f"DROP TABLE IF EXISTS {self.case_table(gen)}")
+            self._run(c, f"DROP TABLE IF EXISTS {self.month_table(gen)}")
+            self._run(c, f"DELETE FROM {self._q(PROGRESS)} WHERE generation = %s", (gen,))
+
+    # -- generations -------------------------------------------------------------------
+
+    def meta(self, name: str) -> str | None:
+        with self._tx(commit=False) as c:
+            self._run(c, f"SELECT value FROM {self._q(META)} WHERE name = %s", (name,))
+            found = c.fetchone()
+        return None if found is None else str(found["value"])
+
+    def set_meta(self, name: str, value: str | None, c: Any = None) -> None:
+        if c is None:
+            with self._tx(commit=True) as tx:
+                self.set_meta(name, value, tx)
+            return
+        self._run(c, f"DELETE FROM {self._q(META)} WHERE name = %s", (name,))
+        if value is not None:
+            self._run(c, f"INSERT INTO {self._q(META)} VALUES (%s, %s)", (name, value))
+
+    def active_generation(self) -> int | None:
+        value = self.meta("generation")
+        return int(value) if value is not None else None
+
+    def switch(self, gen: int) -> None:
+        """Make ``gen`` the live generation, in one transaction."""
+        with self._tx(commit=True) as c:
+            self.set_meta("generation", str(gen), c)
+            self.set_meta("rebuilding", None, c)
+
+    # -- writing -----------------------------------------------------------------------
+
+    def write(self, gen: int, rows: Sequence[CaseRow], tracking: Tracking | None) -> None:
+        """Upsert ``rows`` (newer only) and record ``tracking``, in one transaction."""
+        with self._tx(commit=True) as c:
+            for row in rows:
+                self._upsert(c, gen, row)
+            if tracking is not None:
+                self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
+
+    def write_rebuilt(self, gen: int, rows: Sequence[CaseRow]) -> None:
+        """Rows of a rebuild, with the rebuild's progress marks, in one transaction."""
+        with self._tx(commit=True) as c:
+            for row in rows:
+                self._upsert(c, gen, row)
+                self._run(
+                    c, f"INSERT INTO {self._q(PROGRESS)} VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                    (gen, str(row.case_id)),
+                )  # fmt: skip
+
+    def rebuilt_cases(self, gen: int) -> set[str]:
+        with self._tx(commit=False) as c:
+            self._run(c, f"SELECT case_id FROM {self._q(PROGRESS)} WHERE generation = %s", (gen,))
+            return {str(r["case_id"]) for r in c.fetchall()}
+
+    def _upsert(self, c: Any, gen: int, row: CaseRow) -> None:
+        table = self.case_table(gen)
+        values = (
+            str(row.case_id), row.office_id, row.opened_on.isoformat(),
+            utc_text(row.opened_at), row.version, row.computed_on.isoformat(), ROW_SCHEMA,
+            _json([(d.isoformat(), s) for d, s in row.segments]), _json(row.derived),
+            self._seal(orjson.dumps(row.person)),
+        )  # fmt: skip
+        self._run(
+            c,
+            f"INSERT INTO {table} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (case_id) DO UPDATE SET office_id = excluded.office_id, "
+            "opened_on = excluded.opened_on, opened_at = excluded.opened_at, "
+            "version = excluded.version, computed_on = excluded.computed_on, "
+            "row_schema = excluded.row_schema, segments = excluded.segments, "
+            "derived = excluded.derived, person = excluded.person "
+            f"WHERE excluded.version > {table}.version OR (excluded.version = {table}.version "
+            f"AND excluded.computed_on >= {table}.computed_on) "
+            f"OR excluded.row_schema <> {table}.row_schema "
+            "RETURNING case_id",
+            values,
+        )
+        if c.fetchone() is None:
+            return  # a newer row is already stored
+        months = self.month_table(gen)
+        self._run(c, f"DELETE FROM {months} WHERE case_id = %s", (str(row.case_id),))
+        for m in row.months:
+            self._run(
+                c, f"INSERT INTO {months} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (str(row.case_id), m.month, row.office_id, m.face_to_face, m.employer_contacts,
+                 m.report_shared, m.billable, _json(m.reasons), _json(m.warnings)),
+            )  # fmt: skip
+
+    def _seal(self, data: bytes) -> bytes:
+        """Personal data is encrypted with the store's cipher when the store has one."""
+        return self.cipher.encrypt(data) if self.cipher is not None else data
+
+    def _unseal(self, data: bytes | None) -> dict[str, Any]:
+        """The person of a row, decrypted; its values still sealed (see :meth:`_opened`)."""
+        if data is None:  # a light row: the person was not read
+            return {}
+        raw = bytes(data)
+        stored: dict[str, Any] = orjson.loads(
+            self.cipher.decrypt(raw) if self.cipher is not None else raw
+        )
+        return stored
+
+    def _opened(self, rows: list[CaseRow]) -> list[CaseRow]:
+        """Rows with the person's values opened with the person's key (or read as erased
+        once it is destroyed). Done after the rows' transaction: the keys are read in
+        their own (an in-memory store has one connection)."""
+        out = []
+        for row in rows:
+            if has_sealed(row.person):
+                key = self.keys(row.case_id) if self.keys is not None else None
+                row = replace(row, person=reveal(row.person, key).payload)
+            out.append(row)
+        return out
+
+    # -- reading -----------------------------------------------------------------------
+
+    def page(
+        self, gen: int, office: str | None, after: Cursor | None, limit: int,
+        months: str | None = "*",
+    ) -> list[CaseRow]:  # fmt: skip
+        """Rows in opening order, of one office (or all), after ``after``.
+
+        ``months``: "*" every month of each row, "YYYY-MM" that month only, None none —
+        and then a light row: no derived dates and no person (what a plain list shows).
+        """
+        where, params = [], []
+        if office is not None:
+            where.append("office_id = %s")
+            params.append(office)
+        if after is not None:
+            where.append("(opened_at > %s OR (opened_at = %s AND case_id > %s))")
+            params += [after.opened_at, after.opened_at, after.case_id]
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        columns = "*" if months is not None else _LIGHT
+        sql = (
+            f"SELECT {columns} FROM {self.case_table(gen)} {clause} "
+            f"ORDER BY opened_at, case_id LIMIT {int(limit)}"
+        )
+        with self._tx(commit=False) as c:
+            self._run(c, sql, params)
+            found = c.fetchall()
+            result = self._rows(c, gen, found, months)
+        return self._opened(result)
+
+    def rows(self, gen: int, case_ids: Sequence[UUID]) -> list[CaseRow]:
+        if not case_ids:
+            return []
+        marks = ", ".join(["%s"] * len(case_ids))
+        with self._tx(commit=False) as c:
+            self._run(
+                c, f"SELECT * FROM {self.case_table(gen)} WHERE case_id IN ({marks}) "
+                "ORDER BY opened_at, case_id", [str(i) for i in case_ids],
+            )  # fmt: skip
+            result = self._rows(c, gen, c.fetchall())
+        return self._opened(result)
+
+    def stale(self, gen: int, on: dt.date, limit: int) -> list[UUID]:
+        """Cases whose row was evaluated before ``on`` (a new day: dates may have passed)."""
+        with self._tx(commit=False) as c:
+            self._run(
+                c, f"SELECT case_id FROM {self.case_table(gen)} WHERE computed_on < %s "
+                f"OR row_schema <> %s LIMIT {int(limit)}", (on.isoformat(), ROW_SCHEMA),
+            )  # fmt: skip
+            return [UUID(str(r["case_id"])) for r in c.fetchall()]
+
+    def offices(self, gen: int) -> list[str]:
+        with self._tx(commit=False) as c:
+            self._run(c, f"SELECT DISTINCT office_id FROM {self.case_table(gen)}")
+            return sorted(str(r["office_id"]) for r in c.fetchall() if r["office_id"])
+
+    def count(self, gen: int) -> int:
+        with self._tx(commit=False) as c:
+            self._run(c, f"SELECT COUNT(*) AS n FROM {self.case_table(gen)}")
+            return int(c.fetchone()["n"])
+
+    def _rows(
+        self, c: Any, gen: int, found: Sequence[Any], only: str | None = "*"
+    ) -> list[CaseRow]:
+        if not found:
+            return []
+        months: dict[str, list[MonthRow]] = {}
+        if only is not None:
+            ids = [str(r["case_id"]) for r in found]
+            marks = ", ".join(["%s"] * len(ids))
+            month_clause = "" if only == "*" else " AND month = %s"
+            params = [*ids, *([only] if month_clause else [])]
+            self._run(
+                c, f"SELECT * FROM {self.month_table(gen)} WHERE case_id IN ({marks})"
+                f"{month_clause} ORDER BY month", params,
+            )  # fmt: skip
+            for m in c.fetchall():
+                months.setdefault(str(m["case_id"]), []).append(_month_row(m))
+        return [self._row(r, tuple(months.get(str(r["case_id"]), ()))) for r in found]
+
+    def _row(self, r: Any, months: tuple[MonthRow, ...]) -> CaseRow:
+        return CaseRow(
+            case_id=UUID(str(r["case_id"])),
+            office_id=r["office_id"],
+            opened_on=dt.date.fromisoformat(str(r["opened_on"])),
+            opened_at=dt.datetime.fromisoformat(str(r["opened_at"])),
+            version=int(r["version"]),
+            computed_on=dt.date.fromisoformat(str(r["computed_on"])),
+            segments=tuple(
+                (dt.date.fromisoformat(d), str(s)) for d, s in orjson.loads(r["segments"])
+            ),
+            derived=orjson.loads(r["derived"]),
+            months=months,
+            person=self._unseal(r["person"]),
+            schema=int(r["row_schema"]),
+        )
+
+
+class SQLiteViewStore(ViewStore, SQLiteTrackingRecorder):
+    """The views in the SQLite file of the events (the library's ``tracking`` table)."""
+
+    placeholder = "?"
+    blob = "BLOB"
+
+
+class PostgresViewStore(ViewStore, PostgresTrackingRecorder):
+    """The views in the PostgreSQL schema of the events."""
+
+    def _q(self, name: str) -> str:
+        return f'"{self.datastore.schema}"."{name}"'
+
+    def _index(self, gen: int, what: str) -> str:
+        return f"teichaku_view_g{gen}_{what}"  # an index lives in its table's schema
+
+
+#: The columns of a light row (a list shows no dates, no names and no months).
+_LIGHT = (
+    "case_id, office_id, opened_on, opened_at, version, computed_on, row_schema, segments, "
+    "'{}' AS derived, NULL AS person"
+)
+
+
+def _month_row(m: Any) -> MonthRow:
+    return MonthRow(
+        str(m["month"]),
+        int(m["face_to_face"]),
+        int(m["employer_contacts"]),
+        bool(m["report_shared"]),
+        bool(m["billable"]),
+        tuple(orjson.loads(m["reasons"])),
+        tuple(orjson.loads(m["warnings"])),
+    )
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def utc_text(instant: dt.datetime) -> str:
+    """Sortable text of an instant: UTC, fixed width, microseconds."""
+    return instant.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
