@@ -10,7 +10,7 @@ UTC as ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``::
      "recorded_at": "<utc instant>", "recorded_by": "<name>", "type": "<type>",
      "version": <int>}
 
-Anyone can recompute it with any JSON library that sorts keys (see README).
+Anyone can recompute it with any JSON library that sorts keys (see docs/hash-chain.md).
 """
 
 from __future__ import annotations

@@ -375,7 +375,7 @@ class NotErasable(RuntimeError):
     """Some of the case's personal values were stored in clear, before sealing existed.
 
     Crypto-shredding cannot reach them, and events are never rewritten: recording an
-    erasure would claim what is not true, so none is recorded (README, "Erasure").
+    erasure would claim what is not true, so none is recorded (docs/erasure.md).
     """
 
     def __init__(self, case_id: UUID, versions: list[int]) -> None:

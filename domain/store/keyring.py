@@ -12,7 +12,7 @@ deleted for good by :meth:`KeyStore.destroy`:
 When the store has a cipher key (``TEICHAKU_CIPHER_KEY``), each person key is stored
 wrapped with it (the library's AES cipher), so a copy of the database alone opens no
 one's data. Backups are the limit: a backup taken before an erasure still holds the key
-(README, "Erasure").
+(docs/erasure.md).
 
 Reads keep a key for a few seconds per process (:data:`CACHE_SECONDS`), so loading a
 case decrypts without a query per event; an erasure drops it from the erasing process

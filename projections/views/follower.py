@@ -1,13 +1,13 @@
 """Keeping the case views current, exactly once, and rebuilding them without downtime.
 
-How a view stays current (both backends alike, see README "Read models"):
+How a view stays current (both backends alike, see docs/read-models.md):
 
 - :meth:`CaseViews.catch_up` reads the notification log after the view's tracked
   position, folds each case touched there once (:func:`projections.views.row.case_row`)
   and writes the rows and the new position in one transaction. Lists and dashboards call
   it before they read, so a client that got ``201`` sees its write (read-your-writes),
   and ``teichaku serve`` runs it in a background thread so lists stay fresh between
-  reads (README "Read models" says why this polling, not the library's
+  reads (docs/read-models.md says why this polling, not the library's
   ``ProjectionRunner``, keeps them on both backends).
 - Two processes catching up at once compute the same rows; the view keeps the newer
   version of each row and the tracking insert of the slower one fails (the library

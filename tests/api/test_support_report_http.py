@@ -82,7 +82,7 @@ def test_json_draft_carries_the_months_facts_and_the_hash_of_its_content(
     assert content["plan"]["goals"] == ["休まず通勤する"]
     assert content["verdict"]["met"] is True
     assert "5月10日(本人・対面): 通勤は順調" in content["situation"]
-    assert body["sha256"] == _canonical_sha256(content)  # the encoding the README documents
+    assert body["sha256"] == _canonical_sha256(content)  # docs/support-report.md
     allowed = {r["name"]: r["allowed"] for r in body["recipients"]}
     assert allowed == {"本人": True, "株式会社サンプル": True}
     assert body["report_shared"] is False and body["billable"] is False

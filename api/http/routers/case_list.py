@@ -3,7 +3,7 @@
 The list reads the stored case view (:mod:`projections.views.follower`), filtered by office in SQL
 and paged by a cursor; the status on ``on`` is read from the row's status segments, so no
 case is replayed. A read ``as_of`` a past instant is answered by the fold of every case
-instead (documented in the README: auditors' replays are rare and exact). Each request is
+instead (documented in docs/read-models.md: auditors' replays are rare and exact). Each request is
 noted once in the access log (:class:`domain.listing_access.ListingRead`).
 """
 

@@ -4,8 +4,8 @@ Both read the case through :data:`api.http.deps.ReadableCase` (403 for another o
 staff, every read access-logged). The JSON carries the report's content and its
 SHA-256: a client that shares the report records ``support_report_shared`` with that
 hash as ``report_sha256`` (POST /cases/{id}/events), or computes the hash of the
-content with its edited texts itself (canonical JSON, see README). :func:`report_view`
-is shared with the staff's web pages (:mod:`api.web.report`).
+content with its edited texts itself (canonical JSON, see docs/support-report.md).
+:func:`report_view` is shared with the staff's web pages (:mod:`api.web.report`).
 """
 
 from __future__ import annotations
