@@ -27,6 +27,9 @@ class Settings:
 
     database_url: str | None = field(default_factory=lambda: _env("TEICHAKU_DATABASE"))
     cipher_key: str | None = field(default_factory=lambda: _env("TEICHAKU_CIPHER_KEY"))
+    #: The key file that wraps every person key (erasure); else beside an SQLite file, or
+    #: under var/keys/ for PostgreSQL (domain.store.persistence.key_file_of).
+    key_file: str | None = field(default_factory=lambda: _env("TEICHAKU_KEY_FILE"))
     #: Keep the stored views current in a background thread (``teichaku serve`` does).
     #: Set by ``TEICHAKU_FOLLOW_VIEWS=1`` (every server process of ``teichaku serve``).
     follow_views: bool = field(default_factory=lambda: _env("TEICHAKU_FOLLOW_VIEWS") == "1")
@@ -40,4 +43,6 @@ class Settings:
         env = persistence_env(self.url)
         if self.cipher_key:
             env |= {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": self.cipher_key}
+        if self.key_file:
+            env["TEICHAKU_KEY_FILE"] = self.key_file
         return env

@@ -38,6 +38,7 @@ from domain.store.persistence import (
     CaseMapper,
     OrjsonTranscoder,
     geometric_snapshot,
+    key_file_of,
     persistence_env,
 )
 
@@ -74,7 +75,9 @@ class CaseLog(Application[UUID]):
         self.clock = clock
         module = self.env.get("PERSISTENCE_MODULE") or ""
         #: The person keys (crypto-shredding, :mod:`domain.store.keyring`), in the events' database.
-        self.keys: KeyStore = open_key_store(module, self.recorder, self.mapper.cipher)
+        self.keys: KeyStore = open_key_store(
+            module, self.recorder, self.mapper.cipher, key_file_of(self.env)
+        )
         assert isinstance(self.mapper, CaseMapper)
         self.mapper.keys = self.keys.key
 

@@ -107,6 +107,29 @@ def persistence_env(url: str | None) -> dict[str, str]:
     raise ValueError(f"unsupported database URL scheme: {parts.scheme!r}")
 
 
+def key_file_of(env: Any) -> str | None:
+    """Where a store's key file is (:mod:`domain.store.kek`); ``None`` for a store in memory.
+
+    ``TEICHAKU_KEY_FILE`` when set; else beside an SQLite file (``var/teichaku.db`` →
+    ``var/teichaku.db.keys``); else, for PostgreSQL, under ``var/keys/`` of the working
+    directory, named by server, database and schema. Several servers on one database
+    must be given the same file (docs/erasure.md).
+    """
+    explicit = env.get("TEICHAKU_KEY_FILE")
+    if explicit:
+        return str(explicit)
+    module = str(env.get("PERSISTENCE_MODULE") or "")
+    if module.endswith("sqlite"):
+        name = str(env.get("SQLITE_DBNAME") or "")
+        in_memory = not name or ":memory:" in name or "mode=memory" in name
+        return None if in_memory else f"{name}.keys"
+    if module.endswith("postgres"):
+        parts = [env.get(k) or "" for k in ("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DBNAME")]
+        schema = env.get("POSTGRES_SCHEMA") or "public"
+        return "var/keys/" + "-".join([*map(str, parts), str(schema)]) + ".keys"
+    return None
+
+
 def geometric_snapshot(version: int, first: int) -> bool:
     """Whether a snapshot is due at ``version``: at ``first``, then at every doubling.
 

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from domain.store.application import CaseLog, persistence_env
+from domain.store.persistence import key_file_of
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 PG_SKIP_REASON = "PostgreSQL not reachable at 127.0.0.1:5432 — PostgreSQL backend NOT tested"
@@ -99,6 +100,9 @@ def _postgres_schema() -> Iterator[str]:
         with psycopg.connect(PG_DSN, autocommit=True) as conn:
             drop = sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema))
             conn.execute(drop)
+        # The schema's key file (the default place, shared by every process of the test).
+        key_file = key_file_of(persistence_env(f"{PG_DSN}?schema={schema}"))
+        Path(key_file or "").unlink(missing_ok=True)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -7,9 +7,7 @@ dates, the rule results and the hash chain are exactly what they were.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +17,6 @@ from domain.case import Case, CaseRuleViolation
 from domain.history import Recorded
 from domain.payloads import ERASED
 from domain.store.application import AlreadyErased, CaseLog, NotErasable
-from domain.store.persistence import persistence_env
 from projections.audit import verify_chain
 from projections.bundle import build_bundle, verify_bundle
 from projections.compliance import compliance
@@ -191,21 +188,3 @@ def test_a_bundle_verifies_offline_before_and_after_the_erasure(store: CaseLog) 
     problems = verify_bundle(earlier).problems
     assert any(p["location"] == "events[version=1]" and p["problem"] == "altered"
                for p in problems), problems  # fmt: skip
-
-
-def test_the_destroyed_key_is_not_left_in_the_sqlite_files(tmp_path: Path) -> None:
-    db = tmp_path / "cases.db"
-    store = CaseLog(env=persistence_env(f"sqlite:///{db}"))
-    case_id = record_every_type(store)
-    key = store.keys.key(case_id)
-    assert key is not None
-
-    def on_disk() -> bytes:
-        return b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("cases"))
-
-    assert key.key in on_disk()  # stored as is: this store has no cipher key
-    with sqlite3.connect(db) as conn:  # an old key: already moved from the log into the file
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.erase_person(case_id, reason="本人からの削除請求", recorded_by="管理者")
-    assert key.key not in on_disk()  # not in a free page, not in the write-ahead log
-    store.close()
