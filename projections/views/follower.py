@@ -15,7 +15,15 @@ How a view stays current (both backends alike, see docs/read-models.md):
   is written twice and nothing is skipped: a position is recorded only after every
   event up to it was folded.
 - A rebuild (:mod:`projections.views.rebuild`) writes the next generation of tables beside the
-  live one, catches it up, and switches in one transaction.
+  live one, catches it up, and switches in one transaction. Every read and write here
+  addresses the live generation through the pointer read in its own transaction
+  (:mod:`projections.views.store`): a catch-up that chose a generation before a switch
+  finds it retired when it writes (:class:`GenerationMoved`, nothing written) and starts
+  again from the pointer; a read answers from the live generation.
+- Far behind (views empty on an old store, or a long downtime), a catch-up folds every
+  case once, :data:`CHUNK` at a time, the way a rebuild does (:meth:`CaseViews.fold_all`,
+  the rebuild's own path), instead of folding again each case every batch of
+  :data:`BATCH` events touches.
 """
 
 from __future__ import annotations
@@ -23,7 +31,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -37,6 +47,7 @@ from domain.store.application import CaseLog, CaseNotFound
 from projections.views.row import CaseRow, case_row, is_current_for
 from projections.views.store import (
     Cursor,
+    GenerationMoved,
     PostgresViewStore,
     SQLiteViewStore,
     ViewStore,
@@ -48,6 +59,15 @@ CASE_TOPICS = frozenset(get_topic(cls) for cls in EVENT_CLASSES.values())
 _TOPICS = sorted(CASE_TOPICS)
 BATCH = 500
 LAG_COUNT_LIMIT = 100_000
+#: Cases folded and written per transaction when every case is folded (rebuild, bulk).
+CHUNK = 20
+#: Far behind: at least this many case events pending, and at least 1/BULK_SHARE of all
+#: case events in the store. Folding every case once then costs less than folding each
+#: case again for every batch that touches it (measured in bench/README.md).
+BULK_MIN = 2 * BATCH
+BULK_SHARE = 5
+#: How often a catch-up or a read starts again from the pointer after a switch.
+ATTEMPTS = 3
 _log = logging.getLogger("teichaku.views")
 
 
@@ -94,6 +114,11 @@ class CaseViews:
         self.cases = cases
         self.store = store or open_view_store(cases)
         self._lock = threading.Lock()
+        #: Set while a catch-up folds every case (reads then answer from the view as is).
+        self._bulk = threading.Event()
+        #: True while a :class:`ViewFollower` keeps these views: a read that finds them far
+        #: behind leaves the catch-up to it rather than doing it inside a request.
+        self.followed = False
         self.generation  # noqa: B018 (creates the first generation on a new store)
 
     # -- generations -------------------------------------------------------------------
@@ -125,40 +150,134 @@ class CaseViews:
         gen = self.generation if gen is None else gen
         position = self.position(gen)
         head = self.cases.recorder.max_notification_id() or 0
-        pending = self.cases.recorder.select_notifications(
-            position + 1, LAG_COUNT_LIMIT, topics=sorted(CASE_TOPICS)
-        )
-        return Lag(gen, position, head, len(pending))
+        return Lag(gen, position, head, self._pending(position + 1, LAG_COUNT_LIMIT))
+
+    def _pending(self, start: int, cap: int) -> int:
+        """Case events from notification id ``start`` on, counted up to ``cap``."""
+        table = str(getattr(self.cases.recorder, "events_table_name", "stored_events"))
+        return self.store.count_events(table, start, _TOPICS, cap)
 
     def fresh(self, max_events: int) -> tuple[int, int]:
         """Catch up (at most ``max_events``) for a read: the live generation and the case
-        events still behind, in as few round trips as a read can take."""
-        gen = self.generation
-        read = self.catch_up(gen, max_events)
-        return gen, (self.lag(gen).behind if read >= max_events else 0)
+        events still behind, in as few round trips as a read can take.
 
-    def catch_up(self, gen: int | None = None, max_events: int | None = None) -> int:
-        """Fold every case touched after the view's position; returns events read."""
+        Far behind, a read does not fold case by case: while a catch-up folds every case
+        (or when a :class:`ViewFollower` will), it answers from the views as they are;
+        with no follower it folds every case itself, as a rebuild would.
+        """
+        if not self._acquire():  # every case is being folded: answer from the view as is
+            gen = self.generation
+            return gen, self.lag(gen).behind
+        try:
+            bulk = None if self.followed else True
+            gen, _, done = self._from_pointer(None, max_events, bulk=bulk)
+        finally:
+            self._lock.release()
+        return gen, (0 if done else self.lag(gen).behind)
+
+    def _acquire(self) -> bool:
+        """The catch-up lock, unless every case is being folded (then False at once)."""
+        while not self._lock.acquire(timeout=0.05):
+            if self._bulk.is_set():
+                return False
+        return True
+
+    def catch_up(
+        self, gen: int | None = None, max_events: int | None = None, *, bulk: bool = True
+    ) -> int:
+        """Fold every case touched after the view's position; returns events read.
+
+        ``gen``: the generation to catch up (a rebuild's new one); by default the live
+        one, and the live one too if ``gen`` is retired meanwhile. ``bulk``: when the view
+        is far behind, fold every case once instead (then ``max_events`` does not apply).
+        """
         with self._lock:
-            return self._catch_up(self.generation if gen is None else gen, max_events)
+            return self._from_pointer(gen, max_events, bulk=bulk)[1]
 
-    def _catch_up(self, gen: int, max_events: int | None) -> int:
+    def _from_pointer(
+        self, gen: int | None, max_events: int | None, *, bulk: bool | None
+    ) -> tuple[int, int, bool]:
+        """Catch up ``gen`` (default: live), again from the pointer if a switch retires it:
+        (the generation caught up, events read, whether it is now current)."""
+        read = 0
+        for attempt in range(ATTEMPTS):
+            target = self.generation if gen is None else gen
+            try:
+                more, done = self._catch_up(target, max_events, bulk)
+                return target, read + more, done
+            except GenerationMoved as moved:
+                _log.info("views: generation %s retired during a catch-up", moved.wanted)
+                if attempt == ATTEMPTS - 1:
+                    raise
+                gen = None  # start again from the pointer
+        raise AssertionError("unreachable")
+
+    def _catch_up(self, gen: int, max_events: int | None, bulk: bool | None) -> tuple[int, bool]:
+        """Events read, and whether ``gen`` is now current. ``bulk``: far behind, fold every
+        case (True), leave it as it is (None: a follower will), or go on case by case."""
         read = 0
         start = self.position(gen) + 1
         while max_events is None or read < max_events:
             # Only the case's own events: access-log entries and listings change no view.
             batch = self.cases.recorder.select_notifications(start, BATCH, topics=_TOPICS)
             if not batch:
-                return read
+                return read, True
+            if not read and len(batch) == BATCH and bulk is not False and self._far(start):
+                if bulk is None:
+                    return 0, False
+                return self._fold_everything(gen), True
             touched = {UUID(str(n.originator_id)) for n in batch}
             rows = self.fold(touched)
             try:
                 self.store.write(gen, rows, Tracking(self.tracking_name(gen), batch[-1].id))
             except IntegrityError:
-                return read  # another process wrote this position first: it is done
+                return read, True  # another process wrote this position first: it is done
             read += len(batch)
             start = batch[-1].id + 1
-        return read
+        return read, False
+
+    def _far(self, start: int) -> bool:
+        """Are the views far behind the log (see :data:`BULK_MIN`, :data:`BULK_SHARE`)?"""
+        pending = self._pending(start, LAG_COUNT_LIMIT)
+        if pending < BULK_MIN:
+            return False
+        return self._pending(1, pending * BULK_SHARE + 1) <= pending * BULK_SHARE
+
+    def _fold_everything(self, gen: int) -> int:
+        """Every case folded once, CHUNK at a time (the rebuild's path), then the position
+        set to the log's head noted before the first fold; returns the events folded."""
+        self._bulk.set()
+        try:
+            head = self.cases.recorder.max_notification_id() or 0
+            ids = self.cases.case_ids()
+            _log.info("views far behind: folding %d cases (log head %d)", len(ids), head)
+            events = self.fold_all(gen, ids)
+            with suppress(IntegrityError):  # another catch-up is already past the head
+                self.store.write(gen, [], Tracking(self.tracking_name(gen), head))
+        finally:
+            self._bulk.clear()
+        return events + self._catch_up(gen, None, False)[0]
+
+    def fold_all(
+        self, gen: int, ids: Sequence[UUID], *, marks: bool = False,
+        progress: Callable[[int, int], None] | None = None, throttle_ms: int = 0,
+    ) -> int:  # fmt: skip
+        """Fold ``ids`` into ``gen`` :data:`CHUNK` at a time, each chunk written in one
+        transaction (with a rebuild's "done" marks when ``marks``); returns events folded."""
+        total = 0
+        for start in range(0, len(ids), CHUNK):
+            rows = self.fold(ids[start : start + CHUNK])
+            if marks:
+                self.store.write_rebuilt(gen, rows)
+            else:
+                self.store.write(gen, rows, None)
+            events = sum(r.version for r in rows)
+            total += events
+            if progress is not None:
+                progress(events, len(rows))
+            if throttle_ms:
+                time.sleep(throttle_ms / 1000)
+        return total
 
     def fold(self, case_ids: Iterable[UUID], on: dt.date | None = None) -> list[CaseRow]:
         """The rows of these cases, each folded once, evaluated on ``on`` (today)."""
@@ -183,16 +302,15 @@ class CaseViews:
         if not stale:
             return rows
         fresh = {r.case_id: r for r in self.fold(stale, on)}
-        self.store.write(self.generation if gen is None else gen, list(fresh.values()), None)
+        self.store.write(gen, list(fresh.values()), None)  # to the live one if later
         return [fresh.get(r.case_id, r) for r in rows]
 
     def refresh_stale(self, on: dt.date | None = None, limit: int = 200) -> int:
         """Fold again up to ``limit`` rows evaluated before ``on`` (today); returns how many."""
         day = on or tokyo_date(self.cases.clock())
-        gen = self.generation
-        ids = self.store.stale(gen, day, limit)
+        ids = self.store.stale(None, day, limit)
         if ids:
-            self.store.write(gen, self.fold(ids, day), None)
+            self.store.write(None, self.fold(ids, day), None)
         return len(ids)
 
     # -- reading -----------------------------------------------------------------------
@@ -202,14 +320,40 @@ class CaseViews:
         keep: Callable[[CaseRow], bool] = lambda row: True, months: str | None = "*",
         gen: int | None = None,
     ) -> tuple[list[CaseRow], Cursor | None]:  # fmt: skip
-        """Up to ``limit`` rows that ``keep`` accepts, and the cursor of the next page.
+        """Up to ``limit`` rows that ``keep`` accepts, and the cursor of the next page
+        (:meth:`read` without the generation)."""
+        found = self.read(office, after, limit, keep, months, gen)
+        return found.rows, found.next
+
+    def read(
+        self, office: str | None, after: Cursor | None, limit: int,
+        keep: Callable[[CaseRow], bool] = lambda row: True, months: str | None = "*",
+        gen: int | None = None,
+    ) -> Page:  # fmt: skip
+        """Up to ``limit`` rows that ``keep`` accepts, the cursor of the next page, and
+        the one generation they were all read from: ``gen`` (the one the caller caught
+        up), or the live one if a switch retired it (then the page is read again).
 
         ``months`` as in :meth:`ViewStore.page` (a list needs none, a dashboard one).
         """
-        gen = self.generation if gen is None else gen
+        for _ in range(ATTEMPTS):
+            found, answer = self._read(office, after, limit, keep, months, gen)
+            if found is not None:
+                return found
+            gen = answer  # a switch between two batches: read the page again from it
+        raise GenerationMoved(gen or 0, answer)
+
+    def _read(
+        self, office: str | None, after: Cursor | None, limit: int,
+        keep: Callable[[CaseRow], bool], months: str | None, gen: int | None,
+    ) -> tuple[Page | None, int]:  # fmt: skip
         found: list[CaseRow] = []
+        answer: int | None = None
         while len(found) < limit:
-            batch = self.store.page(gen, office, after, max(limit, 50), months)
+            used, batch = self.store.page(gen, office, after, max(limit, 50), months)
+            if answer is not None and used != answer:
+                return None, used
+            answer = gen = used
             for row in batch:
                 after = Cursor(utc_text(row.opened_at), str(row.case_id))
                 if keep(row):
@@ -217,8 +361,18 @@ class CaseViews:
                     if len(found) == limit:
                         break
             if len(batch) < max(limit, 50) and len(found) < limit:
-                return found, None
-        return found, after
+                return Page(found, None, used), used
+        assert answer is not None
+        return Page(found, after, answer), answer
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of rows, the cursor of the next (None: the last), the generation read."""
+
+    rows: list[CaseRow]
+    next: Cursor | None
+    generation: int
 
 
 class ViewFollower:
@@ -232,16 +386,22 @@ class ViewFollower:
         self._thread = threading.Thread(target=self._run, name="teichaku-views", daemon=True)
 
     def start(self) -> None:
+        self.views.followed = True
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+        self.views.followed = False
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        # At once, then every interval: views far behind are folded in bulk (the
+        # rebuild's path) by this thread, while reads answer from them as they are.
+        while True:
             try:
                 self.views.catch_up(max_events=20_000)
                 self.views.refresh_stale()
             except Exception as exc:  # keep following; the lists report their lag
                 _log.warning("views not caught up: %s", type(exc).__name__)
+            if self._stop.wait(self.interval):
+                return

@@ -8,7 +8,13 @@
 3. The new generation is caught up from the noted head (events written while it was
    being built), the live generation is switched to it in one transaction, caught up
    again, and the old tables are dropped. Readers use the old generation until the
-   switch and the new one after it: the lists never go dark.
+   switch and the new one after it: the lists never go dark. The switch is made only
+   when the new generation has folded at least as far as the old one (else it is
+   caught up and the switch tried again), so no read goes back in time across it; and
+   every read and catch-up finds the live generation in its own transaction
+   (:mod:`projections.views.store`), so none writes into or reads from the dropped one.
+4. The worker processes die with the rebuild: killed (even ``kill -9``), it takes them
+   with it (:func:`die_with_parent`).
 
 Progress is reported as events folded (``progress(events, cases)``): the command line
 shows it as a bar with events/s and the time left.
@@ -16,7 +22,12 @@ shows it as a bar with events/s and the time left.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,10 +37,15 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from domain.store.application import CaseLog
-from projections.views.follower import CaseViews
+from projections.views.follower import CHUNK, CaseViews
 
-#: Cases folded and written per transaction by one worker.
-CHUNK = 20
+__all__ = ["CHUNK", "RebuildReport", "die_with_parent", "rebuild"]
+
+#: Tries at switching before switching anyway (readers then catch the new one up).
+SWITCH_ATTEMPTS = 20
+#: How often a worker looks whether its parent is still there (where prctl is missing).
+PARENT_POLL_SECONDS = 0.5
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +96,10 @@ def rebuild(
         events = _build(env, gen, todo, max(1, workers), progress, throttle_ms)
         head = int(store.meta(head_key) or 0)
         store.write(gen, [], _tracking(views, gen, head))
-        views.catch_up(gen)
-        store.switch(gen)
+        views.catch_up(gen, bulk=False)
+        _switch(views, gen, live)
         store.set_meta(head_key, None)
-        views.catch_up()
+        views.catch_up(bulk=False)
         if live != gen:
             store.drop_views(live)
         return RebuildReport(
@@ -91,6 +107,16 @@ def rebuild(
         )
     finally:
         cases.close()
+
+
+def _switch(views: CaseViews, gen: int, live: int) -> None:
+    """Make ``gen`` live once it has folded at least as far as ``live`` (see module doc)."""
+    names = (views.tracking_name(gen), views.tracking_name(live))
+    for _ in range(SWITCH_ATTEMPTS):
+        if live == gen or views.store.switch(gen, names):
+            return
+        views.catch_up(gen, bulk=False)  # events folded into the live one meanwhile
+    views.store.switch(gen)  # writes never paused long enough: readers catch it up
 
 
 def _estimate(cases: CaseLog, todo: int, total: int) -> int:
@@ -125,8 +151,9 @@ def _build(
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     parts = [[str(i) for i in todo[k::workers]] for k in range(workers)]
+    parent = os.getpid()
     procs = [
-        context.Process(target=_worker, args=(dict(env), gen, part, throttle_ms, queue))
+        context.Process(target=_worker, args=(dict(env), gen, part, throttle_ms, queue, parent))
         for part in parts
         if part
     ]
@@ -152,8 +179,9 @@ def _build(
 
 
 def _worker(
-    env: dict[str, str], gen: int, ids: list[str], throttle_ms: int, queue: Any
+    env: dict[str, str], gen: int, ids: list[str], throttle_ms: int, queue: Any, parent: int
 ) -> None:
+    die_with_parent(parent)
     try:
         _work(env, gen, ids, throttle_ms, lambda events, count: queue.put((events, count)))
     except Exception as exc:  # reported to the parent, which stops the rebuild
@@ -170,17 +198,35 @@ def _work(
     cases = CaseLog(env=env)
     try:
         views = CaseViews(cases)
-        total = 0
-        for start in range(0, len(ids), CHUNK):
-            chunk = [UUID(i) for i in ids[start : start + CHUNK]]
-            rows = views.fold(chunk)
-            views.store.write_rebuilt(gen, rows)
-            events = sum(r.version for r in rows)
-            total += events
-            if progress is not None:
-                progress(events, len(rows))
-            if throttle_ms:
-                time.sleep(throttle_ms / 1000)
-        return total
+        case_ids = [UUID(i) for i in ids]
+        return views.fold_all(
+            gen, case_ids, marks=True, progress=progress, throttle_ms=throttle_ms
+        )
     finally:
         cases.close()
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process when ``parent`` dies, even by SIGKILL (which it cannot pass on).
+
+    On Linux the kernel sends SIGKILL to this process when its parent exits
+    (``prctl(PR_SET_PDEATHSIG)``); everywhere a daemon thread also looks every
+    :data:`PARENT_POLL_SECONDS` whether the parent is still this process's parent (an
+    orphan is adopted by another process). A parent already gone ends it at once.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no libc prctl here: the thread below does it
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(PARENT_POLL_SECONDS)
+        if os.getppid() != parent:
+            os._exit(1)

@@ -6,7 +6,25 @@ Built on the library's tracking recorders (:class:`SQLiteTrackingRecorder`,
 one transaction (exactly once), and ``max_tracking_id``/``wait`` work as the library
 documents. Tables carry a generation number (``teichaku_case_view_g3``): a rebuild
 writes the next generation beside the live one and switches ``teichaku_view_meta`` to
-it in one transaction (:mod:`projections.views.follower`).
+it in one transaction (:mod:`projections.views.rebuild`).
+
+The live generation is read in the transaction that uses it. Every read and write of
+the views names the generation its caller last saw, and the store answers from
+``max(that, live)``, the live one read from ``teichaku_view_meta`` in the same
+transaction (generations only grow: a lower one is retired, and may be dropped). A
+transaction can therefore never address tables a rebuild has dropped:
+
+- on PostgreSQL the pointer is read ``FOR SHARE``, and the switch locks it ``FOR
+  UPDATE`` before changing it, so a switch waits for every transaction that read the old
+  pointer, and the old tables are dropped only after the switch has committed;
+- on SQLite a read transaction is a snapshot (WAL) from its first statement, so it sees
+  the pointer and the tables of one instant, and a write transaction starts with
+  ``BEGIN IMMEDIATE``, so nothing switches or drops between its pointer read and its
+  writes.
+
+A catch-up's rows and position belong to one generation: when the generation it read
+its position from is no longer live, :meth:`ViewStore.write` raises
+:class:`GenerationMoved` and writes nothing; the caller starts again from the pointer.
 
 Rows are state, not deltas: a row is the fold of its case at some version, and a write
 only replaces an older version (or the same version evaluated on an earlier day), so a
@@ -25,13 +43,22 @@ from uuid import UUID
 import orjson
 from eventsourcing.persistence import Cipher, Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresTrackingRecorder
-from eventsourcing.sqlite import SQLiteTrackingRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder, SQLiteTransaction
 
 from domain.sealing import PersonKey, has_sealed, reveal
 from projections.views.row import ROW_SCHEMA, CaseRow, MonthRow
 
 META = "teichaku_view_meta"
 PROGRESS = "teichaku_view_rebuild"
+
+
+class GenerationMoved(Exception):
+    """A catch-up's generation was switched away while it folded: nothing was written."""
+
+    def __init__(self, wanted: int, live: int) -> None:
+        super().__init__(f"generation {wanted} is no longer live ({live} is)")
+        self.wanted = wanted
+        self.live = live
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +84,12 @@ class ViewStore(TrackingRecorder):
 
     placeholder = "%s"
     blob = "BYTEA"
+    #: How a transaction reads the live generation so that no switch passes it.
+    pointer_lock = ""
+    #: How a switch locks the pointer against them.
+    switch_lock = ""
+    #: The notification id's column in the events table.
+    event_id = "notification_id"
     cipher: Cipher | None = None
     #: Finds a case's person key (:class:`domain.store.keyring.KeyStore`), to open the person.
     keys: Callable[[UUID], PersonKey | None] | None = None
@@ -115,6 +148,21 @@ class ViewStore(TrackingRecorder):
 
     # -- generations -------------------------------------------------------------------
 
+    def _live(self, c: Any, lock: str | None = None) -> int | None:
+        """The live generation, read in transaction ``c`` (locked as ``pointer_lock``)."""
+        lock = self.pointer_lock if lock is None else lock
+        self._run(c, f"SELECT value FROM {self._q(META)} WHERE name = 'generation'{lock}")
+        found = c.fetchone()
+        return None if found is None else int(found["value"])
+
+    def _resolve(self, c: Any, gen: int | None) -> int:
+        """The generation transaction ``c`` addresses: ``gen`` unless a later one is live
+        (a retired generation may be dropped; a later one, a rebuild's, is addressed as is)."""
+        live = self._live(c)
+        if live is None:  # no generation yet: only the very first (made by CaseViews)
+            return 1 if gen is None else gen
+        return live if gen is None else max(gen, live)
+
     def meta(self, name: str) -> str | None:
         with self._tx(commit=False) as c:
             self._run(c, f"SELECT value FROM {self._q(META)} WHERE name = %s", (name,))
@@ -126,29 +174,59 @@ class ViewStore(TrackingRecorder):
             with self._tx(commit=True) as tx:
                 self.set_meta(name, value, tx)
             return
-        self._run(c, f"DELETE FROM {self._q(META)} WHERE name = %s", (name,))
-        if value is not None:
-            self._run(c, f"INSERT INTO {self._q(META)} VALUES (%s, %s)", (name, value))
+        if value is None:
+            self._run(c, f"DELETE FROM {self._q(META)} WHERE name = %s", (name,))
+        else:  # an update, not delete + insert: a reader waiting on the row sees the new value
+            self._run(
+                c, f"INSERT INTO {self._q(META)} VALUES (%s, %s) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value", (name, value),
+            )  # fmt: skip
 
     def active_generation(self) -> int | None:
         value = self.meta("generation")
         return int(value) if value is not None else None
 
-    def switch(self, gen: int) -> None:
-        """Make ``gen`` the live generation, in one transaction."""
+    def switch(self, gen: int, behind: tuple[str, str] | None = None) -> bool:
+        """Make ``gen`` the live generation, in one transaction.
+
+        ``behind``: the tracking names of ``gen`` and of the live generation; the switch
+        is then made only if ``gen`` has folded at least as far as the live one (else
+        False, nothing changed), so a read never goes back in time across a switch. The
+        pointer is locked first: every catch-up of the live generation has finished and
+        none starts until this commits.
+        """
         with self._tx(commit=True) as c:
+            self._live(c, self.switch_lock)
+            if behind is not None:
+                new = self._max_tracking_id(behind[0], c) or 0  # type: ignore[attr-defined]
+                old = self._max_tracking_id(behind[1], c) or 0  # type: ignore[attr-defined]
+                if new < old:
+                    return False
             self.set_meta("generation", str(gen), c)
             self.set_meta("rebuilding", None, c)
+        return True
 
     # -- writing -----------------------------------------------------------------------
 
-    def write(self, gen: int, rows: Sequence[CaseRow], tracking: Tracking | None) -> None:
-        """Upsert ``rows`` (newer only) and record ``tracking``, in one transaction."""
+    def write(
+        self, gen: int | None, rows: Sequence[CaseRow], tracking: Tracking | None
+    ) -> int:
+        """Upsert ``rows`` (newer only) and record ``tracking``, in one transaction, in
+        generation ``gen`` or the live one if later; returns the generation written.
+
+        With ``tracking`` (a catch-up: the position is ``gen``'s), a retired ``gen`` raises
+        :class:`GenerationMoved` and nothing is written. Rows alone are state: they go to
+        the live generation.
+        """
         with self._tx(commit=True) as c:
+            used = self._resolve(c, gen)
+            if tracking is not None and gen is not None and used != gen:
+                raise GenerationMoved(gen, used)
             for row in rows:
-                self._upsert(c, gen, row)
+                self._upsert(c, used, row)
             if tracking is not None:
                 self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
+        return used
 
     def write_rebuilt(self, gen: int, rows: Sequence[CaseRow]) -> None:
         """Rows of a rebuild, with the rebuild's progress marks, in one transaction."""
@@ -227,10 +305,11 @@ class ViewStore(TrackingRecorder):
     # -- reading -----------------------------------------------------------------------
 
     def page(
-        self, gen: int, office: str | None, after: Cursor | None, limit: int,
+        self, gen: int | None, office: str | None, after: Cursor | None, limit: int,
         months: str | None = "*",
-    ) -> list[CaseRow]:  # fmt: skip
-        """Rows in opening order, of one office (or all), after ``after``.
+    ) -> tuple[int, list[CaseRow]]:  # fmt: skip
+        """Rows in opening order, of one office (or all), after ``after``, and the
+        generation they were read from (``gen`` or the live one if later).
 
         ``months``: "*" every month of each row, "YYYY-MM" that month only, None none —
         and then a light row: no derived dates and no person (what a plain list shows).
@@ -244,45 +323,61 @@ class ViewStore(TrackingRecorder):
             params += [after.opened_at, after.opened_at, after.case_id]
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         columns = "*" if months is not None else _LIGHT
-        sql = (
-            f"SELECT {columns} FROM {self.case_table(gen)} {clause} "
-            f"ORDER BY opened_at, case_id LIMIT {int(limit)}"
-        )
         with self._tx(commit=False) as c:
+            used = self._resolve(c, gen)
+            sql = (
+                f"SELECT {columns} FROM {self.case_table(used)} {clause} "
+                f"ORDER BY opened_at, case_id LIMIT {int(limit)}"
+            )
             self._run(c, sql, params)
             found = c.fetchall()
-            result = self._rows(c, gen, found, months)
-        return self._opened(result)
+            result = self._rows(c, used, found, months)
+        return used, self._opened(result)
 
-    def rows(self, gen: int, case_ids: Sequence[UUID]) -> list[CaseRow]:
+    def rows(self, gen: int | None, case_ids: Sequence[UUID]) -> list[CaseRow]:
         if not case_ids:
             return []
         marks = ", ".join(["%s"] * len(case_ids))
         with self._tx(commit=False) as c:
+            used = self._resolve(c, gen)
             self._run(
-                c, f"SELECT * FROM {self.case_table(gen)} WHERE case_id IN ({marks}) "
+                c, f"SELECT * FROM {self.case_table(used)} WHERE case_id IN ({marks}) "
                 "ORDER BY opened_at, case_id", [str(i) for i in case_ids],
             )  # fmt: skip
-            result = self._rows(c, gen, c.fetchall())
+            result = self._rows(c, used, c.fetchall())
         return self._opened(result)
 
-    def stale(self, gen: int, on: dt.date, limit: int) -> list[UUID]:
+    def stale(self, gen: int | None, on: dt.date, limit: int) -> list[UUID]:
         """Cases whose row was evaluated before ``on`` (a new day: dates may have passed)."""
         with self._tx(commit=False) as c:
+            table = self.case_table(self._resolve(c, gen))
             self._run(
-                c, f"SELECT case_id FROM {self.case_table(gen)} WHERE computed_on < %s "
+                c, f"SELECT case_id FROM {table} WHERE computed_on < %s "
                 f"OR row_schema <> %s LIMIT {int(limit)}", (on.isoformat(), ROW_SCHEMA),
             )  # fmt: skip
             return [UUID(str(r["case_id"])) for r in c.fetchall()]
 
-    def offices(self, gen: int) -> list[str]:
+    def offices(self, gen: int | None) -> list[str]:
         with self._tx(commit=False) as c:
-            self._run(c, f"SELECT DISTINCT office_id FROM {self.case_table(gen)}")
+            table = self.case_table(self._resolve(c, gen))
+            self._run(c, f"SELECT DISTINCT office_id FROM {table}")
             return sorted(str(r["office_id"]) for r in c.fetchall() if r["office_id"])
 
-    def count(self, gen: int) -> int:
+    def count(self, gen: int | None) -> int:
         with self._tx(commit=False) as c:
-            self._run(c, f"SELECT COUNT(*) AS n FROM {self.case_table(gen)}")
+            self._run(c, f"SELECT COUNT(*) AS n FROM {self.case_table(self._resolve(c, gen))}")
+            return int(c.fetchone()["n"])
+
+    def count_events(self, table: str, start: int, topics: Sequence[str], cap: int) -> int:
+        """Events of ``topics`` from notification id ``start`` on, counted up to ``cap``
+        (one query on the events table ``table``; no event is read)."""
+        marks = ", ".join(["%s"] * len(topics))
+        with self._tx(commit=False) as c:
+            self._run(
+                c, f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM {self._q(table)} "
+                f"WHERE {self.event_id} >= %s AND topic IN ({marks}) LIMIT {int(cap)}) AS e",
+                (start, *topics),
+            )  # fmt: skip
             return int(c.fetchone()["n"])
 
     def _rows(
@@ -323,14 +418,51 @@ class ViewStore(TrackingRecorder):
 
 
 class SQLiteViewStore(ViewStore, SQLiteTrackingRecorder):
-    """The views in the SQLite file of the events (the library's ``tracking`` table)."""
+    """The views in the SQLite file of the events (the library's ``tracking`` table).
+
+    A read transaction is a WAL snapshot from its first statement (the pointer). A write
+    transaction takes the database's write lock at ``BEGIN IMMEDIATE``: reading the
+    pointer first and writing after would otherwise fail to upgrade ("database is
+    locked") whenever another writer committed in between.
+    """
 
     placeholder = "?"
     blob = "BLOB"
+    event_id = "rowid"
+
+    @contextmanager
+    def _tx(self, *, commit: bool) -> Iterator[Any]:
+        if not commit:
+            with self.datastore.transaction(commit=False) as c:
+                yield c
+            return
+        with (
+            self.datastore.get_connection(commit=True) as conn,
+            _Immediate(conn, commit=True) as c,
+            c,
+        ):
+            yield c
+
+
+class _Immediate(SQLiteTransaction):
+    """The library's SQLite transaction (its rollback and error mapping), begun IMMEDIATE."""
+
+    def __enter__(self) -> SQLiteCursor:
+        cursor = self.connection.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        return cursor
 
 
 class PostgresViewStore(ViewStore, PostgresTrackingRecorder):
-    """The views in the PostgreSQL schema of the events."""
+    """The views in the PostgreSQL schema of the events.
+
+    The pointer is read ``FOR SHARE`` (many readers at once) and locked ``FOR UPDATE`` by
+    a switch, which therefore waits for every transaction that read the old pointer; a
+    transaction that reads it after the switch committed sees the new one.
+    """
+
+    pointer_lock = " FOR SHARE"
+    switch_lock = " FOR UPDATE"
 
     def _q(self, name: str) -> str:
         return f'"{self.datastore.schema}"."{name}"'

@@ -1,0 +1,148 @@
+"""How the views get current on their own: a rebuild's workers die with it, and views far
+behind the log are folded case by case once (the rebuild's path), not batch by batch."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+from domain.store.application import CaseLog, persistence_env
+from projections.views import follower
+from projections.views.follower import CaseViews
+from tests.integration.conftest import Backend
+from tests.integration.test_views import (
+    ROOT,
+    _assert_views_equal_the_fold,
+    _office,
+    _wait_for_progress,
+)
+
+GONE_WITHIN = 15.0  # seconds the workers have to exit after their parent is killed
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The live child processes of ``pid`` and their command lines, from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _parent_of(int(entry.name)) == pid:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            found[int(entry.name)] = cmdline
+    return found
+
+
+def _parent_of(pid: int) -> int | None:
+    state = _stat(pid)
+    return None if state is None else int(state[1])
+
+
+def _stat(pid: int) -> list[str] | None:
+    """(state, ppid, …) of a process, None when it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()
+
+
+def _alive(pids: Iterable[int]) -> list[int]:
+    """The processes still running (a zombie has exited: only its parent's wait is due)."""
+    return [p for p in pids if (s := _stat(p)) is not None and s[0] not in ("Z", "X")]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_a_killed_rebuild_takes_its_workers_with_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'teichaku.db'}"
+    store = CaseLog(env=persistence_env(url))
+    try:
+        _office(store, 120)  # 3 chunks for each of 2 workers; 10 s pause after each chunk
+    finally:
+        store.close()
+    backend = Backend("sqlite", url, "stored_events", "stored_snapshots", {})
+    command = [sys.executable, "-m", "api.cli", "projections", "rebuild", "--database", url,
+               "--workers", "2", "--throttle-ms", "10000"]  # fmt: skip
+    proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    children: dict[int, str] = {}
+    try:
+        _wait_for_progress(backend, minimum=20)  # the workers are folding
+        children = _children(proc.pid)
+        workers = [p for p, cmd in children.items() if "spawn_main" in cmd]
+        assert len(workers) == 2, children
+
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + GONE_WITHIN
+        while _alive(children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+        assert _alive(children) == [], {p: children[p] for p in _alive(children)}
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in _alive(children):  # only what this test started, should any be left
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_views_far_behind_fold_every_case_once(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Empty views on an existing store: every case is folded once, in chunks, and the
+    views end current and equal to the fold; a small lag afterwards goes case by case."""
+    store = backend.open()
+    ids = _office(store, 12)  # 28 case events, recorded case after case
+    monkeypatch.setattr(follower, "BATCH", 5)  # so that 28 events are "far behind"
+    monkeypatch.setattr(follower, "BULK_MIN", 10)
+    folded: list[UUID] = []
+    fold = CaseViews.fold
+
+    def counted(self: CaseViews, case_ids: Iterable[UUID], on: date | None = None) -> list:  # type: ignore[type-arg]
+        case_ids = list(case_ids)
+        folded.extend(case_ids)
+        return fold(self, case_ids, on)
+
+    monkeypatch.setattr(CaseViews, "fold", counted)
+    views = CaseViews(store)
+
+    views.catch_up()
+
+    assert sorted(folded) == sorted(ids)  # each case once; batch by batch folds some twice
+    assert views.lag().behind == 0
+    assert views.position() >= max(n.id for n in store.recorder.select_notifications(1, 1000))
+    _assert_views_equal_the_fold(store, views, ids)
+
+    folded.clear()
+    store.record(ids[3], "resigned", {"resigned_on": "2024-12-01"}, recorded_by="担当")
+    views.catch_up()
+    assert folded == [ids[3]]  # a small lag: only the case touched
+    _assert_views_equal_the_fold(store, views, ids)
+
+
+def test_a_read_of_views_far_behind_leaves_them_to_the_follower(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a follower keeping the views, a list that finds them far behind answers at
+    once from them as they are (and says how far behind), instead of folding in the
+    request; without one, the read folds them in bulk itself."""
+    store = backend.open()
+    _office(store, 12)
+    monkeypatch.setattr(follower, "BATCH", 5)
+    monkeypatch.setattr(follower, "BULK_MIN", 10)
+    views = CaseViews(store)
+
+    views.followed = True
+    gen, behind = views.fresh(5_000)
+    assert behind == 28 and views.store.count(gen) == 0
+
+    views.followed = False
+    gen, behind = views.fresh(5_000)
+    assert behind == 0 and views.store.count(gen) == 12
