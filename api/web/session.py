@@ -1,23 +1,30 @@
 """Web sign-in: sessions that expire and end, and a limit on failed sign-ins.
 
-Both live in the event store the cases use (aggregates beside :class:`AccessToken`), so
-every server process sees the same sessions and the same counts, on SQLite and
-PostgreSQL alike, and nothing is remembered in a process.
+Sessions live in the event store the cases use (aggregates beside :class:`AccessToken`),
+so every server process sees the same sessions, on SQLite and PostgreSQL alike.
 
 - **Sessions** — the cookie holds a random session secret, never the bearer token; the
   store keeps only the uuid5 of its SHA-256 and the token's id. A session ends after
   :data:`SESSION_LIFETIME` (a working day), on sign-out, and as soon as its token expires
   or is revoked (the token is checked on every page).
-- **Failed sign-ins** — counted per source address and per token prefix (its first
-  :data:`PREFIX_LENGTH` characters) in fixed windows of :data:`WINDOW`; past the limit the
-  sign-in page refuses, even a right token, until the window ends. The aggregate's id is
-  a uuid5 of the scope, a SHA-256 of the key and the window: no address or prefix is stored.
+- **Failed sign-ins** — counted per source address in fixed windows of :data:`WINDOW`,
+  in the memory of each server process: a failure writes nothing to the store, so a
+  stranger's guesses cannot fill it (issue 23). When a source reaches
+  :data:`LIMIT_PER_SOURCE` in a process, one lock record is stored, and every process
+  then refuses that source, even a right token, until the window ends. With N server
+  processes a source may try up to N × the limit before the lock; a bearer token has 256
+  random bits, so the limit guards the service, not the tokens. Nothing is counted per
+  token or token prefix: guesses that share a colleague's first characters must not lock
+  the colleague out (the lock of an earlier version did). The lock's id is a uuid5 of a
+  SHA-256 of the source and the window: no address is stored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,8 +42,8 @@ from domain.store.application import CaseLog
 SESSION_LIFETIME = timedelta(hours=8)
 WINDOW = timedelta(minutes=15)
 LIMIT_PER_SOURCE = 20
-LIMIT_PER_PREFIX = 5
-PREFIX_LENGTH = 8
+#: Windows (and sources) a process keeps counts for: older ones are dropped.
+_COUNTED_MAX = 10_000
 TOO_MANY_JA = (
     "ログインの失敗が続いたため、しばらく受け付けを停止しています。"
     "15分ほど待ってから、正しいアクセストークンでもう一度お試しください。"
@@ -62,7 +69,11 @@ class WebSession(Aggregate):
 
 
 class SignInFailures(Aggregate):
-    """Failed sign-ins of one source (or one token prefix) in one window."""
+    """A source locked out for one window (scope ``source-lock``).
+
+    Before issue 23 every failure was an event here, per source and per token prefix
+    (scopes ``source`` and ``prefix``); those records still load and are not counted.
+    """
 
     class Started(Aggregate.Created):
         scope: str
@@ -92,12 +103,14 @@ class WebSignIn:
         self.cases = cases
         self.tokens = tokens
         self.clock = clock
+        self._failures: dict[tuple[str, str], int] = {}  # (source digest, window) → count
+        self._failures_lock = threading.Lock()
 
     def sign_in(self, token: str, source: str) -> str | None:
         """A new session secret for a valid token, else None (the failure is counted)."""
         found = self.tokens.identify(token)
         if found is None:
-            self._note_failure(token, source)
+            self._note_failure(source)
             return None
         secret = secrets.token_urlsafe(32)
         expires = self.clock() + SESSION_LIFETIME
@@ -109,8 +122,17 @@ class WebSignIn:
         return secret
 
     def blocked(self, token: str, source: str) -> bool:
-        """Too many failures from this source, or for this token prefix, in this window."""
-        return any(self._count(key) >= limit for key, limit in _keys(token, source, self.clock()))
+        """Too many failures from this source in this window (here, or locked anywhere)."""
+        del token  # the token tried plays no part: no one is locked out by a stranger
+        counted, lock_id = _window_of(source, self.clock())
+        with self._failures_lock:
+            if self._failures.get(counted, 0) >= LIMIT_PER_SOURCE:
+                return True
+        try:
+            found: Any = self.cases.repository.get(lock_id)
+        except AggregateNotFoundError:
+            return False
+        return isinstance(found, SignInFailures)
 
     def principal(self, secret: str) -> Principal | None:
         """The principal of a live session (not ended, not expired, its token still valid)."""
@@ -136,42 +158,28 @@ class WebSignIn:
             return None
         return found if isinstance(found, WebSession) else None
 
-    def _count(self, key: tuple[UUID, str, str]) -> int:
-        try:
-            found: Any = self.cases.repository.get(key[0])
-        except AggregateNotFoundError:
-            return 0
-        return int(found.count) if isinstance(found, SignInFailures) else 0
-
-    def _note_failure(self, token: str, source: str) -> None:
-        for key, _ in _keys(token, source, self.clock()):
-            for _attempt in range(5):  # another process counted at the same time: reload
-                try:
-                    found: Any = self.cases.repository.get(key[0])
-                except AggregateNotFoundError:
-                    found = SignInFailures._create(
-                        SignInFailures.Started, id=key[0], scope=key[1], window_start=key[2]
-                    )
-                found.trigger_event(SignInFailures.Failed)
-                try:
-                    self.cases.save(found)
-                    break
-                except IntegrityError:
-                    continue
+    def _note_failure(self, source: str) -> None:
+        """Count in this process; store one lock record when the source reaches the limit."""
+        counted, lock_id = _window_of(source, self.clock())
+        with self._failures_lock:
+            if len(self._failures) >= _COUNTED_MAX:
+                self._failures = {k: n for k, n in self._failures.items() if k[1] == counted[1]}
+            count = self._failures[counted] = self._failures.get(counted, 0) + 1
+        if count != LIMIT_PER_SOURCE:
+            return
+        lock = SignInFailures._create(
+            SignInFailures.Started, id=lock_id, scope="source-lock", window_start=counted[1]
+        )
+        with contextlib.suppress(IntegrityError):  # another process locked it first: same lock
+            self.cases.save(lock)
 
 
-def _keys(token: str, source: str, now: datetime) -> list[tuple[tuple[UUID, str, str], int]]:
-    """(aggregate id, scope, window) with its limit: the source's, and the prefix's."""
+def _window_of(source: str, now: datetime) -> tuple[tuple[str, str], UUID]:
+    """(what this process counts under, the id of the source's lock) for the window of now."""
     seconds = int(WINDOW.total_seconds())
     start = datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, UTC).isoformat()
-    keys = [(("source", source), LIMIT_PER_SOURCE)]
-    prefix = token.strip()[:PREFIX_LENGTH]
-    if prefix:
-        keys.append((("prefix", prefix), LIMIT_PER_PREFIX))
-    return [
-        ((uuid5(_NAMESPACE, f"{scope}:{_sha(value)}:{start}"), scope, start), limit)
-        for (scope, value), limit in keys
-    ]
+    digest = _sha(source)
+    return (digest, start), uuid5(_NAMESPACE, f"source-lock:{digest}:{start}")
 
 
 def _session_id(secret: str) -> UUID:

@@ -18,7 +18,7 @@ from api.cli.common import open_app
 from api.cli.main import main
 from api.http.auth import AccessToken, Principal, TokenStore
 from api.web.pages import COOKIE
-from api.web.session import LIMIT_PER_PREFIX, LIMIT_PER_SOURCE, SESSION_LIFETIME, TOO_MANY_JA
+from api.web.session import LIMIT_PER_SOURCE, SESSION_LIFETIME, TOO_MANY_JA
 from domain.store.application import CaseLog
 from tests.api.conftest import MEMORY, OFFICE
 
@@ -173,12 +173,23 @@ def test_revoking_the_token_ends_its_web_session(url: str, now: Now) -> None:
     assert client.get("/web/", follow_redirects=False).headers["location"] == "/web/login"
 
 
-def test_failures_for_one_token_prefix_lock_that_prefix_even_for_the_right_token(
+def test_wrong_tokens_sharing_a_colleagues_prefix_never_lock_the_colleague_out(
     url: str, now: Now
 ) -> None:
     client, token = _web(url, now)
-    for n in range(LIMIT_PER_PREFIX):
-        assert _sign_in(client, token[:8] + f"wrong{n}") == 401
+    stranger = TestClient(client.app, client=("203.0.113.9", 50000))
+    for n in range(LIMIT_PER_SOURCE - 1):  # as many as the stranger's own address allows
+        assert _sign_in(stranger, token[:8] + f"wrong{n}") == 401
+
+    assert _sign_in(client, token) == 303  # the colleague, from their own address
+
+
+def test_failures_from_one_source_lock_it_out_even_with_the_right_token(
+    url: str, now: Now
+) -> None:
+    client, token = _web(url, now)
+    for n in range(LIMIT_PER_SOURCE):
+        assert _sign_in(client, f"{n:08d}-not-a-token") == 401
 
     refused = client.post("/web/login", data={"token": token})
     now.now += timedelta(minutes=15)  # the next window
@@ -188,14 +199,32 @@ def test_failures_for_one_token_prefix_lock_that_prefix_even_for_the_right_token
     assert _sign_in(client, token) == 303
 
 
-def test_failures_from_one_source_are_counted_across_server_processes(url: str, now: Now) -> None:
+def test_failed_sign_ins_write_nothing_to_the_store_until_the_source_is_locked(
+    url: str, now: Now
+) -> None:
+    client, _ = _web(url, now)
+    cases = client.app.state.cases  # type: ignore[attr-defined]
+    before = cases.recorder.max_notification_id() or 0
+    for n in range(LIMIT_PER_SOURCE - 1):
+        _sign_in(client, f"{n:08d}-not-a-token")
+    assert (cases.recorder.max_notification_id() or 0) == before
+    _sign_in(client, "the-last-straw-not-a-token")
+
+    assert (cases.recorder.max_notification_id() or 0) == before + 1  # one lock record
+    for n in range(50):  # locked: further tries are refused and still write nothing
+        assert _sign_in(client, f"more-{n}") == 429
+    assert (cases.recorder.max_notification_id() or 0) == before + 1
+
+
+def test_a_source_locked_in_one_server_process_is_refused_by_every_process(
+    url: str, now: Now
+) -> None:
     first, token = _web(url, now)
     second = TestClient(open_app(url))
     second.app.state.web_sign_in.clock = now  # type: ignore[attr-defined]
     second.app.state.tokens.clock = now  # type: ignore[attr-defined]
-    for n in range(LIMIT_PER_SOURCE):  # each a different prefix: only the source counts
-        client = first if n % 2 else second
-        assert _sign_in(client, f"{n:08d}-not-a-token") == 401
+    for n in range(LIMIT_PER_SOURCE):
+        assert _sign_in(first, f"{n:08d}-not-a-token") == 401
 
     assert _sign_in(first, token) == 429 and _sign_in(second, token) == 429
 
