@@ -12,8 +12,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.http import docs, errors, payload_schema
+from api.http import docs, errors, limits, payload_schema
 from api.http.auth import TokenStore
+from api.http.headers import AnswerHeaders
 from api.http.routers import case_list as case_list_router
 from api.http.routers import cases as cases_router
 from api.http.routers import offices as offices_router
@@ -26,6 +27,7 @@ from api.web import new_case as web_new_case
 from api.web import office as web_office
 from api.web import pages as web
 from api.web import report as web_report
+from api.web.origin import SameOriginForms
 from api.web.session import WebSignIn
 from domain.store.application import CaseLog
 from domain.store.opening import open_case_log
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None, *, cases: CaseLog | None = None
         redoc_url=None,
     )
     docs.install(app)
+    app.add_middleware(limits.BodyLimit, max_bytes=settings.max_body_bytes)  # issue 23
     app.state.settings = settings
     app.state.cases = store
     app.state.tokens = TokenStore(store)
@@ -98,6 +101,9 @@ def create_app(settings: Settings | None = None, *, cases: CaseLog | None = None
     app.include_router(web_office.router)
     app.include_router(web_report.router)
     app.include_router(web_dispute.router)
+    app.add_middleware(SameOriginForms)  # /web/ form posts from this origin only (issue 23)
+    # Added last, so outermost: stamps every answer and answers every unexpected failure.
+    app.add_middleware(AnswerHeaders, csp=web.CSP)
     return app
 
 

@@ -8,12 +8,23 @@ from dataclasses import dataclass, field
 from domain.store.application import persistence_env
 
 DEFAULT_DATABASE = "sqlite:///var/teichaku.db"
+#: 1 MiB: the largest event domain.payloads allows is under 100 KB, a form far less.
+DEFAULT_MAX_BODY_BYTES = 1_048_576
 #: The library's AES-GCM cipher: stored event state is encrypted when a key is given.
 CIPHER_TOPIC = "eventsourcing.cipher:AESCipher"
 
 
 def _env(name: str) -> str | None:
     return os.environ.get(name) or None
+
+
+def _max_body_bytes() -> int:
+    raw = _env("TEICHAKU_MAX_BODY_BYTES")
+    if raw is None:
+        return DEFAULT_MAX_BODY_BYTES
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"TEICHAKU_MAX_BODY_BYTES は 1 以上のバイト数で指定してください: {raw!r}")
+    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,9 @@ class Settings:
     #: Keep the stored views current in a background thread (``teichaku serve`` does).
     #: Set by ``TEICHAKU_FOLLOW_VIEWS=1`` (every server process of ``teichaku serve``).
     follow_views: bool = field(default_factory=lambda: _env("TEICHAKU_FOLLOW_VIEWS") == "1")
+    #: The largest request body any route reads (api.http.limits); a larger one is 413.
+    #: ``TEICHAKU_MAX_BODY_BYTES``, else 1 MiB.
+    max_body_bytes: int = field(default_factory=_max_body_bytes)
 
     @property
     def url(self) -> str:

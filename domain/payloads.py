@@ -13,6 +13,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -25,20 +26,38 @@ from pydantic import (
     model_validator,
 )
 
+from domain.days import DAY_RANGE_JA, MONTH_RANGE_JA, day_in_range, month_in_range
+from domain.payload_limits import MaxItems, MaxSize
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
-def _iso_date(value: Any) -> Any:
-    """Accept only ``YYYY-MM-DD`` text (or a date): no timestamps, no other formats."""
+def _iso_date(value: Any, info: ValidationInfo) -> Any:
+    """Accept only ``YYYY-MM-DD`` text (or a date): no timestamps, no other formats; a new
+    date within :mod:`domain.days`' range (a stored one is read as it was stored)."""
     if isinstance(value, date):
-        return value
-    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        day = value
+    elif not isinstance(value, str) or not _ISO_DATE.match(value):
         raise ValueError("日付は YYYY-MM-DD の形式で入力してください")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError("存在しない日付です") from None
+    else:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("存在しない日付です") from None
+    if not day_in_range(day) and not (info.context and info.context.get("stored")):
+        raise ValueError(DAY_RANGE_JA)
+    return day
+
+
+def _month_in_range(value: str, info: ValidationInfo) -> str:
+    """A new ``YYYY-MM`` within :mod:`domain.days`' range (after the pattern matched)."""
+    year, month = value.split("-")
+    if not month_in_range(int(year), int(month)) and not (
+        info.context and info.context.get("stored")
+    ):
+        raise ValueError(MONTH_RANGE_JA)
+    return value
 
 
 #: What a personal value reads as once its person's key is destroyed (domain.sealing).
@@ -56,16 +75,42 @@ def _erasable(value: Any, handler: ValidatorFunctionWrapHandler, info: Validatio
 
 Erasable = WrapValidator(_erasable)
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-Month = Annotated[str, StringConstraints(pattern=_ISO_MONTH.pattern)]
+Month = Annotated[
+    str, StringConstraints(pattern=_ISO_MONTH.pattern), AfterValidator(_month_in_range)
+]
 Digits10 = Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")]
 Digits6 = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 Digits13 = Annotated[str, StringConstraints(pattern=r"^[0-9]{13}$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Names = Annotated[list[Name], Field(min_length=1)]
+
+# -- Limits (issue 23) ---------------------------------------------------------------
+# An event is immutable: one oversized event would slow its case for ever. Each limit is
+# far above what an office writes, yet together they keep the largest event (a case
+# meeting with every list and its summary full) near 30,000 characters, about 90 KB.
+# Lists and the replacement are checked before their contents (domain.payload_limits);
+# string limits are also checked on stored payloads: raise them freely, never lower them.
+NAME_MAX = 200  # a name, title, place, goal or category of information: a line
+TEXT_MAX = 2_000  # a reason, a job change's description, a consent's purpose: a paragraph
+NOTE_MAX = 10_000  # a contact's or a case meeting's summary: about five A4 pages
+PARTIES_MAX = 50  # parties a consent names or a meeting gathers: a handful in practice
+INFORMATION_MAX = 50  # categories of information consented to or shared: a handful too
+RECIPIENTS_MAX = 20  # those a month's support report is handed to: 本人, employer, センター
+GOALS_MAX = 20  # a support plan's goals: three to five in practice
+#: A correction replaces one payload: no type has more than 7 fields, and the largest
+#: a correction can replace (that full case meeting) measures about 30,200 (see fits), 90 KB.
+REPLACEMENT_KEYS_MAX = 20
+REPLACEMENT_SIZE_MAX = 50_000
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NOTE_MAX)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
+Parties = Annotated[list[Name], Field(min_length=1), MaxItems(PARTIES_MAX)]
+Information = Annotated[list[Name], Field(min_length=1), MaxItems(INFORMATION_MAX)]
+InformationShared = Annotated[list[Name], MaxItems(INFORMATION_MAX)]
+Recipients = Annotated[list[Name], Field(min_length=1), MaxItems(RECIPIENTS_MAX)]
 #: Personal fields (sealed with the person's key, see domain.sealing).
 PersonalName = Annotated[Name, Erasable]
 PersonalText = Annotated[Text, Erasable]
+PersonalNote = Annotated[Note, Erasable]
 RecipientNumber = Annotated[Digits10, Erasable]
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
@@ -155,8 +200,8 @@ class ConsentGiven(Payload):
     consent_id: Name
     given_on: IsoDate
     written: bool
-    parties: Names
-    information: Names
+    parties: Parties
+    information: Information
     purpose: PersonalText | None = None
     valid_until: IsoDate | None = None
 
@@ -172,21 +217,21 @@ class ContactRecorded(Payload):
     mode: ContactMode
     place: Name | None = None
     party: Name | None = None
-    information_shared: list[Name] = Field(default_factory=list)
-    summary: PersonalText | None = None
+    information_shared: InformationShared = Field(default_factory=list)
+    summary: PersonalNote | None = None
 
 
 class CaseMeetingHeld(Payload):
     held_on: IsoDate
-    parties: Names
+    parties: Parties
     person_attended: bool | None = None
-    information_shared: list[Name]
-    summary: PersonalText | None = None
+    information_shared: InformationShared
+    summary: PersonalNote | None = None
 
 
 class PlanRevised(Payload):
     revised_on: IsoDate
-    goals: Annotated[list[PersonalName], Field(min_length=1)]
+    goals: Annotated[list[PersonalName], Field(min_length=1), MaxItems(GOALS_MAX)]
     agreed_on: IsoDate | None = None
     delivered_on: IsoDate | None = None
 
@@ -194,7 +239,7 @@ class PlanRevised(Payload):
 class SupportReportShared(Payload):
     month: Month
     shared_on: IsoDate
-    shared_with: Names
+    shared_with: Recipients
     #: SHA-256 (64 lowercase hex) of the shared report's canonical content
     #: (projections/support_report.py): links this sharing to exactly what was handed out.
     report_sha256: Sha256Hex | None = None
@@ -223,7 +268,14 @@ class RequestDeclined(Payload):
 class EventCorrected(Payload):
     target_version: Annotated[int, Field(ge=1)]
     reason: PersonalText
-    replacement: dict[str, Any]
+    replacement: Annotated[
+        dict[str, Any],
+        MaxSize(keys=REPLACEMENT_KEYS_MAX, size=REPLACEMENT_SIZE_MAX),
+        Field(
+            description="訂正後の内容(対象の記録の種別の内容)。"
+            f"{REPLACEMENT_KEYS_MAX}項目まで、文字数と値の数の合計で{REPLACEMENT_SIZE_MAX:,}まで"
+        ),
+    ]
 
 
 class EventRetracted(Payload):
@@ -333,12 +385,21 @@ def validate_payload(event_type: str, data: Any) -> Payload:
         raise InvalidPayload(field_problems(exc)) from None
 
 
+#: The problems named at most: a payload of thousands of unknown fields is answered with
+#: the first ones and a count, not with a reply larger than the request (issue 23).
+MAX_PROBLEMS = 50
+
+
 def field_problems(exc: ValidationError) -> list[FieldProblem]:
     """Turn pydantic's errors into field problems, without echoing the input values."""
     problems: list[FieldProblem] = []
-    for err in exc.errors(include_input=False, include_url=False):
+    errors = exc.errors(include_input=False, include_url=False)
+    for err in errors[:MAX_PROBLEMS]:
         location = ".".join(str(part) for part in err["loc"]) or "(payload)"
         problems.append(FieldProblem(field=location, message=_message_ja(err)))
+    if len(errors) > MAX_PROBLEMS:
+        more = f"ほかに {len(errors) - MAX_PROBLEMS:,} 件の誤りがあります"
+        problems.append(FieldProblem(field="(payload)", message=more))
     return problems
 
 
@@ -352,6 +413,7 @@ _MESSAGES_JA = {
     "string_type": "文字列を指定してください",
     "list_type": "リストを指定してください",
     "too_short": "少なくとも1件必要です",
+    "too_long": "多すぎます",
     "string_too_short": "空にはできません",
     "string_too_long": "長すぎます",
     "int_type": "整数を指定してください",
@@ -380,6 +442,8 @@ def _message_ja(err: Any) -> str:
         return str(err["ctx"]["error"])
     if kind == "string_pattern_mismatch":
         return _PATTERN_HINTS.get(err["ctx"]["pattern"], _MESSAGES_JA[kind])
+    if kind == "string_too_long":
+        return f"長すぎます({err['ctx']['max_length']:,}文字まで)"
     return _MESSAGES_JA.get(kind, str(err["msg"]))
 
 

@@ -3,7 +3,10 @@
 Events are read through :func:`domain.history.read_history` as known at ``as_of``: a
 corrected event shows its corrected content and links the correction; a retracted event
 stays visible, marked as withdrawn, so staff see what was taken back and why; the
-corrections and retractions themselves appear on the day they were recorded.
+corrections and retractions themselves appear on the day they were recorded. A correction
+of the opening that names another office is shown as what it is, a move of the case
+(「事業所の移管: A → B(理由: …)」, with ``transfer: {from_office, to_office}``, who and when;
+:mod:`domain.transfer`, docs/decisions/0031).
 
 Milestones (``kind`` values, each with its rule id and source versions):
 
@@ -26,8 +29,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from domain.history import Fact, Recorded
+from domain.history import TOKYO, Fact, Recorded
 from domain.payloads import EFFECTIVE_DATE_FIELD, TYPE_LABEL_JA
+from domain.transfer import OfficeChange, office_changes
 from projections.compliance import plan_status
 from projections.entitlement import Derived, entitlement
 from projections.explain import Explanation, explained
@@ -43,6 +47,8 @@ _MILESTONE_LABEL_JA = {
     "plan_review_due": "支援計画の見直し期限",
 }
 _MILESTONE_ORDER = {name: i for i, name in enumerate(_MILESTONE_LABEL_JA)}
+#: A correction that names another office for the case (domain.transfer).
+TRANSFER_LABEL_JA = "事業所の移管"
 
 _ASPECT_JA = {"duties": "業務内容", "supervisor": "上司", "workplace": "職場", "hours": "勤務時間",
               "contract": "雇用形態"}  # fmt: skip
@@ -115,7 +121,12 @@ def _timeline(reading: Reading) -> Timeline:
     after_leaving = _versions_after_leaving(history.facts)
     entries = [_fact_entry(f, f.version in after_leaving) for f in history.facts]
     entries += [_retracted_entry(rec, history.recorded) for rec in history.retracted.values()]
-    entries += [_amendment_entry(rec, history.recorded) for rec in history.recorded if _amends(rec)]
+    moves = office_changes(history.recorded)
+    entries += [
+        _amendment_entry(rec, history.recorded, moves.get(rec.version))
+        for rec in history.recorded
+        if _amends(rec)
+    ]
     entries += _milestones(reading)
     entries.sort(key=_order)
     return Timeline(tuple(entries))
@@ -189,14 +200,28 @@ def _retracted_entry(retraction: Recorded, known: Sequence[Recorded]) -> dict[st
     return entry
 
 
-def _amendment_entry(rec: Recorded, known: Sequence[Recorded]) -> dict[str, Any]:
+def _amendment_entry(
+    rec: Recorded, known: Sequence[Recorded], moved: OfficeChange | None
+) -> dict[str, Any]:
     target = int(rec.payload["target_version"])
     target_type = next((r.type for r in known if r.version == target), "")
     entry = _base_entry(rec, rec.effective_on, rec.payload)
     what = TYPE_LABEL_JA.get(target_type, "記録")
     entry["label_ja"] = f"{TYPE_LABEL_JA[rec.type]}: 第{target}版({what})— {rec.payload['reason']}"
     entry.update(corrected_by=[], correction=None, retracted=None, target_version=target)
+    if moved is not None:  # a correction of the opening's office moves the case (0031)
+        entry["label_ja"] = _transfer_label_ja(rec, moved)
+        entry["transfer"] = moved.as_json()
     return entry
+
+
+def _transfer_label_ja(rec: Recorded, moved: OfficeChange) -> str:
+    """「事業所の移管: A → B(理由: …)」 with who recorded it and when (Japan time)."""
+    at = rec.recorded_at.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
+    return (
+        f"{TRANSFER_LABEL_JA}: {moved.from_office or '—'} → {moved.to_office}"
+        f"(理由: {moved.reason})— {rec.recorded_by}、{at} 記録"
+    )
 
 
 def _versions_after_leaving(facts: Sequence[Fact]) -> set[int]:

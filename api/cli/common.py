@@ -40,7 +40,10 @@ def open_app(option: str | None, *, read_only: bool = False) -> Any:
     """
     from api.app import create_app
 
-    settings = Settings(database_url=option)
+    try:
+        settings = Settings(database_url=option)
+    except ValueError as exc:  # a TEICHAKU_* setting that does not read (its message says which)
+        raise CommandError(str(exc)) from None
     url = settings.url
     try:
         env = settings.persistence_env()

@@ -8,7 +8,8 @@ call (tests may stand in their own module under this name).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -16,6 +17,7 @@ from uuid import UUID
 from api.http.auth import Principal
 from domain.listing_access import ListingRead
 from domain.store.application import CaseLog
+from domain.store.failures import ACCESS_LOG_JA, StorageFull, storage_full
 from domain.store.listings import listings_naming
 
 
@@ -28,10 +30,16 @@ def record_access(
     as_of: datetime | None,
     on: date | None,
 ) -> None:
-    """Append one entry to the case's access log (retrying on a concurrent append)."""
-    cases.note_access(
-        case_id, reader=principal.name, role=principal.role, endpoint=endpoint, as_of=as_of, on=on
-    )
+    """Append one entry to the case's access log (retrying on a concurrent append).
+
+    A read is logged before it is answered; when the disk is full the log cannot be
+    written, and the answer says that this is why the read is refused (503).
+    """
+    with _writing_the_log():
+        cases.note_access(
+            case_id, reader=principal.name, role=principal.role, endpoint=endpoint,
+            as_of=as_of, on=on,
+        )  # fmt: skip
 
 
 def record_listing(
@@ -44,12 +52,23 @@ def record_listing(
 ) -> None:
     """One entry for a list or dashboard read naming every case it showed: one write,
     however many cases (:class:`domain.listing_access.ListingRead`)."""
-    cases.save(
-        ListingRead.note(
-            endpoint=endpoint, principal_name=principal.name, role=principal.role, on=on,
-            case_ids=case_ids, at=cases.clock(),
-        )
+    listing = ListingRead.note(
+        endpoint=endpoint, principal_name=principal.name, role=principal.role, on=on,
+        case_ids=case_ids, at=cases.clock(),
     )  # fmt: skip
+    with _writing_the_log():
+        cases.save(listing)
+
+
+@contextmanager
+def _writing_the_log() -> Iterator[None]:
+    """A full disk is said to be why the read is refused (503), not a bare 500."""
+    try:
+        yield
+    except Exception as exc:
+        if storage_full(exc):
+            raise StorageFull(ACCESS_LOG_JA) from exc
+        raise
 
 
 def access_entries(cases: CaseLog, case_id: UUID) -> list[dict[str, Any]]:

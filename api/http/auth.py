@@ -4,7 +4,8 @@ Bearer tokens are random strings shown once when created; the store keeps only t
 SHA-256, as an :class:`AccessToken` aggregate in the same event store as the cases (id =
 uuid5 of the hash), so a leaked database does not leak usable tokens. Tokens are never
 logged. Roles (spec/api.md): staff read and write their own office's cases; auditors
-read every case and write nothing; admins may do everything.
+read every case and write nothing; admins may do everything, and only they move a case to
+another office (:func:`ensure_can_write`, docs/decisions/0031).
 
 Every token expires (90 days unless ``--expires-in`` says otherwise) and can be revoked
 (``teichaku token revoke ID``). Nothing about a token is remembered in a process: each
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -26,8 +27,10 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic, register_topic
 
+from domain.case import Case
 from domain.history import utc_now
 from domain.store.application import CaseLog
+from domain.transfer import OfficeChange, current_office, office_change
 
 Role = Literal["staff", "auditor", "admin"]
 ROLES: tuple[Role, ...] = ("staff", "auditor", "admin")
@@ -37,6 +40,11 @@ _TOKEN_NAMESPACE = UUID("5b0f8a52-3c1e-4c0e-9a57-7e6b1d7c2a10")
 DEFAULT_LIFETIME = timedelta(days=90)
 #: Where the token aggregate lived before issue 19 (its stored topics name it).
 LEGACY_MODULE = "api.auth"
+#: Why staff may not move a case to another office (docs/decisions/0031).
+TRANSFER_BY_ADMIN_JA = (
+    "ケースを別の事業所へ移す(事業所番号を変える)ことは、管理者だけが行えます。"
+    "移管が必要な場合は、理由を添えて管理者に依頼してください"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,12 +247,32 @@ def ensure_can_read(principal: Principal, office_id: str | None) -> None:
         raise Forbidden("他の事業所のケースは閲覧できません")
 
 
-def ensure_can_write(principal: Principal, office_id: str | None, event_type: str) -> None:
-    """Staff write (and correct or retract) in their own office; admins anywhere; auditors never."""
+def ensure_can_write(
+    principal: Principal, office_id: str | None, event_type: str, moves: OfficeChange | None = None
+) -> None:
+    """Staff write (and correct or retract) in their own office; admins anywhere; auditors never.
+
+    ``moves``: the office change the write would make (:func:`domain.transfer.office_change`).
+    Only an administrator moves a case to another office (docs/decisions/0031): staff of
+    the office it leaves or of the one it would join are told so; staff of a third office
+    learn no more than for any other write.
+    """
     if principal.role == "auditor":
         raise Forbidden("監査担当者は記録を追加・訂正できません(閲覧のみ)")
+    concerned = moves is not None and principal.office_id in (moves.from_office, moves.to_office)
+    if concerned and principal.role != "admin":
+        raise Forbidden(TRANSFER_BY_ADMIN_JA)
     if principal.role == "staff" and principal.office_id != office_id:
         raise Forbidden("他の事業所のケースには記録できません")
+
+
+def ensure_can_record(
+    principal: Principal, case: Case, event_type: str, data: Mapping[str, Any]
+) -> None:
+    """:func:`ensure_can_write` for ``data`` about to be recorded on the loaded ``case``."""
+    history = case.history()
+    moves = office_change(history, event_type, data)
+    ensure_can_write(principal, current_office(history), event_type, moves)
 
 
 class NotAuthenticated(Exception):

@@ -21,6 +21,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.http.auth import NotAuthenticated, Principal, TokenStore, ensure_can_read
 from api.http.input_errors import invalid
 from domain.case import Case
+from domain.days import (
+    DAY_RANGE_JA,
+    INSTANT_RANGE_JA,
+    MONTH_RANGE_JA,
+    day_in_range,
+    instant_in_range,
+    month_in_range,
+)
 from domain.history import History, Recorded, read_history, tokyo_date
 from domain.store.application import CaseLog
 from projections.reading import Reading, read_case, read_records
@@ -31,7 +39,11 @@ _bearer = HTTPBearer(
 )
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+#: A version is at most 9 ASCII digits: no case comes near a billion events, and a longer
+#: string is never converted (int() of 4,301 digits raises, and costs time before that).
+_VERSION = re.compile(r"^[0-9]{1,9}$")
 
 
 # Dependencies that only read the request or app state are ``async``: FastAPI runs a
@@ -74,9 +86,22 @@ def parse_day(text: str, field: str) -> date:
     if not _DATE.match(text):
         raise invalid(field, "日付は YYYY-MM-DD の形式で指定してください")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise invalid(field, "存在しない日付です") from None
+    if not day_in_range(day):  # domain.days says why this range
+        raise invalid(field, DAY_RANGE_JA)
+    return day
+
+
+def parse_month(text: str, field: str) -> date:
+    """``YYYY-MM`` → the month's first day, within domain.days' range (else 422 on ``field``)."""
+    if not _MONTH.match(text):
+        raise invalid(field, "月は YYYY-MM の形式で指定してください")
+    year, month = int(text[:4]), int(text[5:])
+    if not month_in_range(year, month):
+        raise invalid(field, MONTH_RANGE_JA)
+    return date(year, month, 1)
 
 
 def parse_instant(text: str, field: str) -> datetime:
@@ -86,9 +111,12 @@ def parse_instant(text: str, field: str) -> datetime:
         example = "2025-04-01T09:00:00+09:00"
         raise invalid(field, f"日時は時差付きの ISO 8601 で指定してください(例 {example})")
     try:
-        return datetime.fromisoformat(text)
+        instant = datetime.fromisoformat(text)
     except ValueError:
         raise invalid(field, "存在しない日時です") from None
+    if not instant_in_range(instant):  # 0001-01-01T00:00+09:00 has no UTC day at all
+        raise invalid(field, INSTANT_RANGE_JA)
+    return instant
 
 
 async def read_window(
@@ -205,8 +233,8 @@ async def if_match(
     if value is None:
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or int(text) < 1:
-        raise invalid("If-Match", "版番号(1以上の整数)を指定してください")
+    if not _VERSION.match(text) or int(text) < 1:
+        raise invalid("If-Match", "版番号(1以上の整数、9桁まで)を指定してください")
     return int(text)
 
 

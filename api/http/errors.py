@@ -24,6 +24,7 @@ from api.http.input_errors import InvalidInput
 from domain.case import CaseRuleViolation
 from domain.payloads import FieldProblem, InvalidPayload
 from domain.store.application import CaseNotFound, VersionConflict
+from domain.store.failures import RECORD_JA, StorageFull, storage_full
 
 log = logging.getLogger("teichaku.api")
 MEDIA_TYPE = "application/problem+json"
@@ -49,6 +50,7 @@ PROBLEMS: Sequence[tuple[type[Exception], Problem]] = (
 )
 _VALIDATION = Problem(422, "invalid-request", "送信内容を読み取れません")
 _SERVER_ERROR = Problem(500, "internal-error", "サーバー内部でエラーが発生しました")
+_STORAGE_FULL = Problem(503, "storage-full", "保存領域が不足しています")
 
 
 def problem_response(
@@ -128,9 +130,31 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    # Only the exception's class: its message or traceback could quote personal data.
-    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
-    return problem_response(_SERVER_ERROR, "時間をおいて再度お試しください。続く場合は管理者へ")
+    return unexpected(request.scope, exc)
+
+
+def unexpected(scope: Any, exc: Exception) -> JSONResponse:
+    """A failure nobody foresaw (answered by :mod:`api.http.headers`, which keeps it from
+    reaching the server): 500 with the request id, in the body and ``X-Request-ID``.
+
+    A full disk is foreseen, whichever driver says it: 503 「保存領域が不足しています」.
+    """
+    request_id = str(scope.get("state", {}).get("request_id", "-"))
+    route = getattr(scope.get("route"), "path", "-")  # the template, never the values
+    if storage_full(exc):
+        full = exc if isinstance(exc, StorageFull) else StorageFull(RECORD_JA)
+        log.error("storage full on %s %s (request %s)", scope.get("method"), route, request_id)
+        body = {"type": "/problems/storage-full", "title": _STORAGE_FULL.title, "status": 503,
+                "detail": str(full), "request_id": request_id}  # fmt: skip
+        return JSONResponse(body, status_code=503, media_type=MEDIA_TYPE)
+    # Only the class, the route and the request id: the exception's message, its traceback
+    # and the request's values could quote personal data.
+    log.error("unexpected %s on %s %s (request %s)",
+              type(exc).__name__, scope.get("method"), route, request_id)  # fmt: skip
+    detail = f"時間をおいて再度お試しください。続く場合は問い合わせ番号 {request_id} を管理者へ"
+    body = {"type": f"/problems/{_SERVER_ERROR.slug}", "title": _SERVER_ERROR.title,
+            "status": 500, "detail": detail, "request_id": request_id}  # fmt: skip
+    return JSONResponse(body, status_code=500, media_type=MEDIA_TYPE)
 
 
 def install(app: FastAPI, *, web_not_found: Callable[[Request], Response] | None = None) -> None:

@@ -107,7 +107,8 @@ def form_values(payload: dict[str, Any], prefix: str = "") -> dict[str, str]:
 def amend_payload(form: dict[str, str]) -> tuple[dict[str, Any], list[FieldProblem]]:
     """The payload of the amendment a form describes, and what could not be read."""
     raw = form.get("target_version", "")
-    payload: dict[str, Any] = {"target_version": int(raw) if raw.isdigit() else raw}
+    number = raw.isascii() and raw.isdigit() and len(raw) <= 18  # int("²") raises
+    payload: dict[str, Any] = {"target_version": int(raw) if number else raw}
     if form.get("reason", "").strip():
         payload["reason"] = form["reason"].strip()
     problems: list[FieldProblem] = []

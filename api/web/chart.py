@@ -17,6 +17,7 @@ from datetime import date
 from html import escape
 from typing import Any
 
+from domain.days import FIRST_DAY, LAST_DAY
 from domain.history import History
 from domain.payloads import Hired
 from domain.rules.cal import add_months, day_after, day_before
@@ -49,8 +50,10 @@ def build_chart(history: History, entitlement: dict[str, Any], on: date) -> Char
     bars = _employment_bars(history, entitlement, on) + _entitlement_bars(entitlement)
     if not bars:
         return Chart("", [], "就職の記録がないため、期間の図はまだありません。")
-    first = min(b.start for b in bars)
-    last = add_months(max(max(b.end for b in bars), on), 1)  # a margin right of the last bar
+    # Drawn within domain.days' range: a date stored before the range was checked (say a
+    # 支給決定 to 9999-12-31) is clipped at the chart's edge; the table still says it.
+    first = max(min(b.start for b in bars), FIRST_DAY)
+    last = add_months(min(max(max(b.end for b in bars), on), LAST_DAY), 1)  # a right margin
     return Chart(_svg(bars, first, last, on), bars, _summary(entitlement, on))
 
 
@@ -110,6 +113,7 @@ def _svg(bars: list[Bar], first: date, last: date, on: date) -> str:
     span = max((last - first).days, 1)
 
     def x(day: date) -> float:
+        day = min(max(day, first), last)
         return LABEL_W + (WIDTH - LABEL_W - 10) * (day - first).days / span
 
     height = ROW_H * len(rows) + 40
@@ -124,7 +128,7 @@ def _svg(bars: list[Bar], first: date, last: date, on: date) -> str:
         parts.append(f'<text x="4" y="{y + 19}" class="row-label">{escape(row)}</text>')
     for bar in bars:
         y = 10 + rows.index(bar.row) * ROW_H
-        x0, x1 = x(bar.start), x(day_after(bar.end))
+        x0, x1 = x(bar.start), x(day_after(min(bar.end, last)))
         parts.append(
             f'<rect x="{x0:.1f}" y="{y + 4}" width="{max(x1 - x0, 2):.1f}" height="{ROW_H - 10}" '
             f'fill="{COLORS[bar.kind]}" stroke="#fff"><title>{escape(bar.row)}: '

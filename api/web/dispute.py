@@ -102,9 +102,11 @@ def person_of(reading: Any) -> dict[str, str] | None:
     return {"name": payload.person.name, "recipient_number": payload.recipient_number}
 
 
-def dispute_html(data: dict[str, Any], case_id: UUID, reading: Any) -> str:
-    """The API's ``dispute?format=html`` (``create_app`` hands it to the HTTP door)."""
-    return render_dispute(data, case_id, person_of(reading))
+def dispute_html(data: dict[str, Any], case_id: UUID, reading: Any) -> HTMLResponse:
+    """The API's ``dispute?format=html`` (``create_app`` hands it to the HTTP door), with
+    the same CSP as the staff's page of it."""
+    page = render_dispute(data, case_id, person_of(reading))
+    return HTMLResponse(page, headers={"Content-Security-Policy": DISPUTE_CSP})
 
 
 @router.get("/web/cases/{case_id}/dispute")
@@ -114,7 +116,7 @@ def dispute_page(request: Request, case_id: UUID) -> Response:
         case = cases.get_case(case_id)
         ensure_can_read(principal, case_office(case))
         as_of, on, _, problem = _window(request, cases)
-        if as_of is None:
+        if as_of is None or problem is not None:  # a report for another day than asked: none
             message = problem or NO_INSTANT_JA
             return _page(request, "error.html", 422, title="照会対応報告を開けません",
                          message=message, principal=principal)  # fmt: skip

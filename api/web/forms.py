@@ -100,8 +100,8 @@ def _value(field: Field, raw: str) -> Any:
         return list(dict.fromkeys(line.strip() for line in raw.splitlines() if line.strip()))
     if field.kind == "bool":
         return raw == "true"
-    if field.kind == "int":
-        return int(raw) if raw.isdigit() else raw
+    if field.kind == "int":  # isdigit() alone admits "²" and 4,301 digits: int() raises
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else raw
     if field.kind == "number":
         try:
             return float(raw)

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from api.http.auth import Forbidden, Principal, ensure_can_read
 from api.http.routers.offices import VERDICT_JA, office_rows
 from api.web.pages import _guarded, _page
+from domain.days import MONTH_RANGE_JA, month_in_range
 from domain.history import tokyo_date
 from domain.rules.cal import add_months, month_of
 from projections.views.follower import CaseViews
@@ -21,6 +22,10 @@ from projections.views.office import billing_line, due_items, retention
 
 router = APIRouter(include_in_schema=False)
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MONTH_HINT_JA = f"月は YYYY-MM の形式で、{MONTH_RANGE_JA}"
+#: The same years as the API's ``/offices/{id}/retention`` (the rate exists since 2018).
+FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR = 2000, 2100
+YEAR_HINT_JA = f"年度は {FIRST_FISCAL_YEAR} から {LAST_FISCAL_YEAR} までの西暦で指定してください"
 
 
 def _office(principal: Principal, office_id: str) -> str:
@@ -52,8 +57,10 @@ def due_page(request: Request, office_id: str) -> Response:
 @router.get("/web/offices/{office_id}/billing")
 def billing_page(request: Request, office_id: str, month: str | None = None) -> Response:
     def render(principal: Principal) -> Response:
+        if month and not _month_ok(month):
+            return _bad_input(request, principal, "対象月を読み取れません", MONTH_HINT_JA)
         today, rows = _rows(request, principal, _office(principal, office_id), "web:billing")
-        chosen = month if month and _MONTH.match(month) else _last_month(today)
+        chosen = month or _last_month(today)
         lines = [billing_line(r, chosen, today) for r in rows]
         lines = [ln for ln in lines if ln["verdict"] != "out_of_period"]
         return _page(request, "office_billing.html", principal=principal, office=office_id,
@@ -65,6 +72,8 @@ def billing_page(request: Request, office_id: str, month: str | None = None) -> 
 @router.get("/web/offices/{office_id}/retention")
 def retention_page(request: Request, office_id: str, fiscal_year: int | None = None) -> Response:
     def render(principal: Principal) -> Response:
+        if fiscal_year is not None and not FIRST_FISCAL_YEAR <= fiscal_year <= LAST_FISCAL_YEAR:
+            return _bad_input(request, principal, "年度を読み取れません", YEAR_HINT_JA)
         today, rows = _rows(request, principal, _office(principal, office_id), "web:retention")
         year = fiscal_year or (today.year if today.month >= 4 else today.year - 1)
         report = retention(rows, year).as_json()
@@ -72,6 +81,15 @@ def retention_page(request: Request, office_id: str, fiscal_year: int | None = N
                      report=report, year=year)  # fmt: skip
 
     return _guarded(request, render)
+
+
+def _month_ok(month: str) -> bool:
+    """``YYYY-MM`` within domain.days' range."""
+    return bool(_MONTH.match(month)) and month_in_range(int(month[:4]), int(month[5:]))
+
+
+def _bad_input(request: Request, principal: Principal, title: str, message: str) -> Response:
+    return _page(request, "error.html", 422, principal=principal, title=title, message=message)
 
 
 def _last_month(today: date) -> str:

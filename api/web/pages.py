@@ -22,7 +22,13 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 
 from api.http.access_log import record_access
-from api.http.auth import Forbidden, Principal, ensure_can_read, ensure_can_write
+from api.http.auth import (
+    Forbidden,
+    Principal,
+    ensure_can_read,
+    ensure_can_record,
+    ensure_can_write,
+)
 from api.http.deps import case_office
 from api.web.amend import amend_payload, is_amend_form, split_amend
 from api.web.chart import build_chart
@@ -37,6 +43,7 @@ from api.web.forms import (
 )
 from api.web.session import SESSION_LIFETIME, TOO_MANY_JA
 from domain.case import Case, CaseRuleViolation
+from domain.days import FIRST_DAY, LAST_DAY, day_in_range, instant_in_range
 from domain.history import tokyo_date
 from domain.payloads import PAYLOADS, SYSTEM_TYPES, TYPE_LABEL_JA, FieldProblem, InvalidPayload
 from domain.rules.cal import month_of
@@ -214,10 +221,12 @@ async def record_event(request: Request, case_id: UUID) -> Response:
         else:
             payload, problems = parse_form(event_type, form)
         if not problems:
+            ensure_can_record(principal, case, event_type, payload)  # moving office: admins only
             try:
                 recorded = cases.record(
-                    case_id, event_type, payload, recorded_by=principal.name, case=case
-                )
+                    case_id, event_type, payload, recorded_by=principal.name, case=case,
+                    check=lambda c: ensure_can_record(principal, c, event_type, payload),
+                )  # fmt: skip
                 # The fragment lands on the notice (the form's own #record-h would be inherited).
                 to = f"/web/cases/{case_id}?recorded={recorded.version}#recorded"
                 return RedirectResponse(to, status_code=303)
@@ -277,6 +286,8 @@ def _window(request: Request, cases: CaseLog) -> tuple[datetime | None, date, st
             as_of = parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(zone))
         except ValueError:
             problem = "日時を読み取れなかったため、現在の記録で表示しています"
+        if as_of is not None and not instant_in_range(as_of):  # domain.days: why this range
+            as_of, problem = None, f"日時が{_OUT_OF_RANGE_JA}のため、現在の記録で表示しています"
     on_raw = request.query_params.get("on") or ""
     try:
         on = date.fromisoformat(on_raw) if on_raw else tokyo_date(as_of or cases.clock())
@@ -285,4 +296,12 @@ def _window(request: Request, cases: CaseLog) -> tuple[datetime | None, date, st
             tokyo_date(cases.clock()),
             "判定する日を読み取れなかったため、今日で判定しています",
         )
+    if not day_in_range(on):
+        on, problem = (
+            tokyo_date(cases.clock()),
+            f"判定する日が{_OUT_OF_RANGE_JA}のため、今日で判定しています",
+        )
     return as_of, on, zone, problem
+
+
+_OUT_OF_RANGE_JA = f" {FIRST_DAY} から {LAST_DAY} までの範囲外"

@@ -25,6 +25,7 @@ from api.http.deps import case_office
 from api.http.routers.support_report import ReportView, month_problem, pdf_response, report_view
 from api.web.pages import _csrf, _guarded, _page
 from domain.case import Case, CaseRuleViolation
+from domain.days import DAY_RANGE_JA, day_in_range
 from domain.history import tokyo_date
 from domain.payloads import FieldProblem, InvalidPayload
 from domain.store.application import CaseLog
@@ -148,9 +149,12 @@ def _shared_on(text: str, today: date) -> tuple[date, list[FieldProblem]]:
     if not text:
         return today, []
     try:
-        return date.fromisoformat(text), []
+        day = date.fromisoformat(text)
     except ValueError:
         return today, [FieldProblem(field="shared_on", message="日付を読み取れませんでした")]
+    if not day_in_range(day):  # domain.days says why this range
+        return today, [FieldProblem(field="shared_on", message=DAY_RANGE_JA)]
+    return day, []
 
 
 def _texts(form: Form | None) -> tuple[str | None, str | None]:

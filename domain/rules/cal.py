@@ -81,8 +81,10 @@ def month_of(day: date) -> str:
 def months_in(first: date, last: date) -> list[str]:
     """The calendar months ``YYYY-MM`` from ``first``'s month to ``last``'s, inclusive."""
     out: list[str] = []
-    current = month_start(first)
-    while current <= last:
+    current, final = month_start(first), month_start(last)
+    while current <= final:
         out.append(f"{current.year:04d}-{current.month:02d}")
+        if current == final:  # never step past the last month: 9999-12 has no successor
+            break
         current = add_months(current, 1)
     return out

@@ -57,6 +57,8 @@ __all__ = [
 #: every 20 entries.
 CASE_FIRST_SNAPSHOT = 50
 _ACCESS_ATTEMPTS = 50
+#: Appends without If-Match retried on a concurrent append before answering 409.
+_WRITE_ATTEMPTS = 5
 
 
 class CaseLog(Application[UUID]):
@@ -123,19 +125,46 @@ class CaseLog(Application[UUID]):
         expected_version: int | None = None,
         companion: Callable[[Recorded], Aggregate] | None = None,
         case: Case | None = None,
+        check: Callable[[Case], None] | None = None,
     ) -> Recorded:
         """Append one event to a case, only if it is still at ``expected_version`` when given.
 
         ``companion`` as in :meth:`open_case`: saved in the same transaction as the event.
         ``case``: the case as the caller already loaded it (e.g. to check who may write),
-        so a write loads it once; a concurrent write in between is still refused by the
-        store's optimistic concurrency.
+        so a write loads it once. ``check``: what the caller requires of the case (who may
+        write it), run again on the case as reloaded before a retry.
+
+        A writer that gave ``expected_version`` asked for that version: a concurrent
+        append is its conflict (409). One that gave none asked for no condition, so when
+        another append took the version first, the case is reloaded and the event
+        recorded on it (at most :data:`_WRITE_ATTEMPTS` times; the domain's rules run
+        again on the newer history). Without ``check`` a caller-loaded case is not
+        retried: its checks would not have seen the newer case.
         """
-        if case is None or case.id != case_id:
-            case = self.get_case(case_id)
+        retries = expected_version is None and (case is None or check is not None)
+        attempts = _WRITE_ATTEMPTS if retries else 1
+        for attempt in range(attempts):
+            if case is None or case.id != case_id:
+                case = self.get_case(case_id)
+                if check is not None:
+                    check(case)
+            try:
+                return self._record_on(case, event_type, data, recorded_by, expected_version,
+                                       companion)  # fmt: skip
+            except VersionConflict:
+                if attempt + 1 == attempts:
+                    raise
+                case = None  # another append came first: reload and record again
+                time.sleep(0.002 * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _record_on(
+        self, case: Case, event_type: str, data: Mapping[str, Any], recorded_by: str,
+        expected_version: int | None, companion: Callable[[Recorded], Aggregate] | None,
+    ) -> Recorded:  # fmt: skip
         if expected_version is not None and case.version != expected_version:
             raise VersionConflict(case.version, expected_version)
-        key = None if case.erased else self.keys.key_for_writing(case_id)
+        key = None if case.erased else self.keys.key_for_writing(case.id)
         recorded = case.record(
             event_type, data, recorded_by=recorded_by, recorded_at=self.clock(), key=key
         )

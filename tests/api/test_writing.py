@@ -190,3 +190,34 @@ def test_two_racing_requests_with_one_key_store_one_event_and_answer_alike(
     assert winner.status_code == loser.status_code == 201
     assert loser.json() == winner.json() and loser.headers["Idempotent-Replayed"] == "true"
     assert event_count(case_id) == 3
+
+
+def test_a_write_without_if_match_is_recorded_after_a_concurrent_one_not_refused(
+    clock: Clock, cases: CaseLog, case_id: str, post_event: Post, event_count: Callable[[str], int]
+) -> None:
+    count = event_count(case_id)
+    concurrent = {**CONTACT, "contact_on": "2024-10-11"}
+    clock.on_next_reading(  # another writer's append lands inside this write
+        lambda: cases.record(UUID(case_id), "contact_recorded", concurrent, recorded_by="甲")
+    )
+
+    response = post_event(case_id, "contact_recorded", **CONTACT)
+
+    assert response.status_code == 201  # it asked for no version: nothing to conflict with
+    assert response.json()["version"] == count + 2
+    assert event_count(case_id) == count + 2
+
+
+def test_a_write_with_if_match_still_gets_409_when_a_concurrent_one_came_first(
+    clock: Clock, cases: CaseLog, case_id: str, post_event: Post, event_count: Callable[[str], int]
+) -> None:
+    count = event_count(case_id)
+    concurrent = {**CONTACT, "contact_on": "2024-10-11"}
+    clock.on_next_reading(
+        lambda: cases.record(UUID(case_id), "contact_recorded", concurrent, recorded_by="甲")
+    )
+
+    response = post_event(case_id, "contact_recorded", headers={"If-Match": str(count)}, **CONTACT)
+
+    assert response.status_code == 409
+    assert event_count(case_id) == count + 1

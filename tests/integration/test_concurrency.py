@@ -40,7 +40,26 @@ def _clock_that_first_runs(action: Callable[[], None]) -> Callable[[], datetime]
     return clock
 
 
-def test_second_writer_of_the_same_version_gets_a_conflict_and_loses_nothing(
+def test_second_writer_without_if_match_records_after_the_first_and_loses_nothing(
+    backend: Backend, store: CaseLog
+) -> None:
+    """A writer that named no version asked for no condition: a concurrent append that
+    took its version first is no conflict for it; it is recorded on the newer case."""
+    case_id = store.open_case(OPENED, recorded_by=STAFF).id
+    winner = backend.open()
+
+    def winner_writes() -> None:
+        winner.record(case_id, "contact_recorded", _contact("先に保存した記録"), recorded_by="甲")
+
+    loser = backend.open(clock=_clock_that_first_runs(winner_writes))
+    later = _contact("後から保存した記録")
+    second = loser.record(case_id, "contact_recorded", later, recorded_by="乙")
+
+    assert second.version == 3
+    assert _summaries(backend.open().records(case_id)) == ["先に保存した記録", "後から保存した記録"]
+
+
+def test_second_writer_of_the_same_expected_version_gets_a_conflict_and_loses_nothing(
     backend: Backend, store: CaseLog
 ) -> None:
     case_id = store.open_case(OPENED, recorded_by=STAFF).id
@@ -51,13 +70,28 @@ def test_second_writer_of_the_same_version_gets_a_conflict_and_loses_nothing(
 
     loser = backend.open(clock=_clock_that_first_runs(winner_writes))
     with pytest.raises(VersionConflict):
-        loser.record(case_id, "contact_recorded", _contact("後から保存した記録"), recorded_by="乙")
+        loser.record(case_id, "contact_recorded", _contact("後から保存した記録"), recorded_by="乙",
+                     expected_version=1)  # fmt: skip
 
     assert _summaries(backend.open().records(case_id)) == ["先に保存した記録"]
-    retried = loser.record(
-        case_id, "contact_recorded", _contact("後から保存した記録"), recorded_by="乙"
-    )
-    assert retried.version == 3
+
+
+def test_a_retry_runs_the_callers_check_on_the_reloaded_case(
+    backend: Backend, store: CaseLog
+) -> None:
+    case_id = store.open_case(OPENED, recorded_by=STAFF).id
+    winner = backend.open()
+    checked: list[int] = []
+
+    def winner_writes() -> None:
+        winner.record(case_id, "contact_recorded", _contact("先に保存した記録"), recorded_by="甲")
+
+    loser = backend.open(clock=_clock_that_first_runs(winner_writes))
+    case = loser.get_case(case_id)
+    loser.record(case_id, "contact_recorded", _contact("後から保存した記録"), recorded_by="乙",
+                 case=case, check=lambda c: checked.append(c.version))  # fmt: skip
+
+    assert checked == [2]  # not run on the caller's own case (it checked it), run on the reload
     assert _summaries(backend.open().records(case_id)) == ["先に保存した記録", "後から保存した記録"]
 
 

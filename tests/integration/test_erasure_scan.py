@@ -156,11 +156,13 @@ def test_a_store_whose_key_file_is_missing_refuses_to_open_instead_of_losing_key
     record_every_type(store)
     store.close()
     key_file = Path(key_file_of(backend.env()) or "")
-    key_file.rename(key_file.with_suffix(".moved"))
-
-    with pytest.raises(Exception, match="鍵ファイルがありません"):
-        backend.open()
-    assert not key_file.exists()  # no new, empty key file was made in its place
+    moved = key_file.rename(key_file.with_suffix(".moved"))
+    try:
+        with pytest.raises(Exception, match="鍵ファイルがありません"):
+            backend.open()
+        assert not key_file.exists()  # no new, empty key file was made in its place
+    finally:
+        moved.rename(key_file)  # as it was (the schema's teardown removes it)
 
 
 def test_a_kek_is_bound_to_its_case(backend: Backend) -> None:

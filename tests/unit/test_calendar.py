@@ -139,3 +139,8 @@ def test_month_end_starts_end_on_a_real_day_in_the_expected_month(first: date) -
     for n in (1, 6, 12, 42):
         end = period_end(first, n)
         assert months_in(first, end)[-1] == add_months(first, n).strftime("%Y-%m")
+
+
+def test_the_months_up_to_the_calendars_last_month_end_there_without_overflow() -> None:
+    assert months_in(date(9999, 11, 15), date(9999, 12, 31)) == ["9999-11", "9999-12"]
+    assert months_in(date(1, 1, 1), date(1, 2, 1)) == ["0001-01", "0001-02"]

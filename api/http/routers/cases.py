@@ -6,9 +6,7 @@ failures are raised as domain exceptions and mapped in :mod:`api.http.errors`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -16,7 +14,7 @@ import orjson
 from fastapi import APIRouter, Body, Query, Response
 
 from api.http import idempotency
-from api.http.auth import Principal, ensure_can_write
+from api.http.auth import Principal, ensure_can_record, ensure_can_write
 from api.http.deps import (
     CasesDep,
     IdempotencyKeyDep,
@@ -24,7 +22,7 @@ from api.http.deps import (
     PrincipalDep,
     ReadableCase,
     StoredCase,
-    case_office,
+    parse_month,
 )
 from api.http.input_errors import invalid
 from api.http.schemas import (
@@ -55,12 +53,12 @@ _READ_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **_READ_ERRORS,
-    403: {**_PROBLEM, "description": "監査担当者、または他の事業所"},
+    403: {**_PROBLEM, "description": "監査担当者、他の事業所、または管理者以外による事業所の移管"},
     409: {**_PROBLEM, "description": "If-Match の版からケースが進んでいる"},
+    413: {**_PROBLEM, "description": "本文が大きすぎる(既定 1 MiB、api.http.limits)"},
     422: {**_PROBLEM, "description": "記録の内容の誤り(errors に項目名)"},
 }
 _JSON = "application/json"
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _MAX_MONTHS = 120  # ten years: far beyond any entitlement, small enough to answer quickly
 
 router = APIRouter(prefix="/cases", tags=["ケース"])
@@ -105,11 +103,11 @@ def record_event(
     """ケースに出来事を1件記録します(If-Match で版を指定可、Idempotency-Key で再送を安全に)。"""
     event_type, payload = _split_type(body)
     case = cases.get_case(case_id)  # loaded once: for the office check and to record on
-    ensure_can_write(principal, case_office(case), event_type)
+    ensure_can_record(principal, case, event_type, payload)  # moving office: admins only
     answer, replayed = idempotency.run_once(
         cases, _scope(principal, key), idempotency.request_digest(f"POST /cases/{case_id}", body),
         lambda rec: {"version": rec.version, "recorded_at": rec.recorded_at.isoformat()},
-        _recorder(cases, case, event_type, payload, principal.name, expected),
+        _recorder(cases, case, event_type, payload, principal, expected),
     )  # fmt: skip
     _written(response, answer["version"], replayed)
     return answer
@@ -179,13 +177,16 @@ def _split_type(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def _recorder(
-    cases: CaseLog, case: Case, event_type: str, payload: dict[str, Any], by: str,
+    cases: CaseLog, case: Case, event_type: str, payload: dict[str, Any], principal: Principal,
     expected: int | None,
 ) -> Callable[[idempotency.Companion | None], Recorded]:  # fmt: skip
+    def check(reloaded: Case) -> None:  # a retry (no If-Match) checks the newer case again
+        ensure_can_record(principal, reloaded, event_type, payload)
+
     def write(companion: idempotency.Companion | None) -> Recorded:
         return cases.record(
-            case.id, event_type, payload, recorded_by=by,
-            expected_version=expected, companion=companion, case=case,
+            case.id, event_type, payload, recorded_by=principal.name,
+            expected_version=expected, companion=companion, case=case, check=check,
         )  # fmt: skip
 
     return write
@@ -200,11 +201,9 @@ def _written(response: Response, version: int, replayed: bool, location: str = "
 
 
 def _check_months(first: str | None, last: str | None) -> None:
-    for name, value in (("from", first), ("to", last)):
-        if value is not None and not _MONTH.match(value):
-            raise invalid(name, "月は YYYY-MM の形式で指定してください")
-    if first and last:
-        start, end = date.fromisoformat(f"{first}-01"), date.fromisoformat(f"{last}-01")
+    start = parse_month(first, "from") if first is not None else None
+    end = parse_month(last, "to") if last is not None else None  # within domain.days
+    if start and end:
         if end < start:
             raise invalid("to", "to は from 以降の月にしてください")
         if add_months(start, _MAX_MONTHS) <= end:

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.http.access_log import record_listing
 from api.http.auth import Principal, ensure_can_read
-from api.http.deps import CasesDep, PrincipalDep, parse_day
+from api.http.deps import CasesDep, PrincipalDep, parse_day, parse_month
 from api.http.input_errors import invalid
 from api.http.routers.case_list import fresh_views
 from domain.history import tokyo_date
@@ -29,7 +29,6 @@ from projections.views.row import CaseRow
 
 router = APIRouter(prefix="/offices", tags=["事業所"])
 _OFFICE = re.compile(r"^[0-9]{10}$")
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 Format = Annotated[str, Query(pattern="^(json|csv)$", description="json(既定)または csv")]
 
 
@@ -58,8 +57,7 @@ def office_billing(
     format: Format = "json",
 ) -> Any:  # fmt: skip
     """月ごとの請求前チェック(請求可否・理由とルールID・受給者証番号・市町村)。国保連の伝送形式ではありません。"""
-    if not _MONTH.match(month):
-        raise invalid("month", "月は YYYY-MM の形式で指定してください")
+    parse_month(month, "month")  # YYYY-MM within domain.days' range
     today = tokyo_date(cases.clock())
     rows = _office_rows(request, response, principal, cases, office_id, today, "/offices/billing")
     lines = [billing_line(r, month, today) for r in rows]

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Query, Response
 from api.http.deps import ReadableCase, parse_day
 from api.http.input_errors import invalid
 from api.http.report_pdf import render_pdf
+from domain.days import MONTH_RANGE_JA, month_in_range
 from domain.payloads import SupportReportShared
 from domain.rules.cal import month_end
 from projections.compliance import compliance
@@ -73,6 +74,8 @@ def month_problem(month: str, today: date) -> str | None:
         first = month_first_day(month)
     except ValueError as exc:
         return str(exc)
+    if not month_in_range(first.year, first.month):  # domain.days says why this range
+        return MONTH_RANGE_JA
     if first > today:
         return "まだ始まっていない月の支援レポートは作成できません"
     return None

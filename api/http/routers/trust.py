@@ -77,7 +77,8 @@ def get_dispute(
     data = report.as_json()
     if format == "html" or _wants_html(request):
         render = request.app.state.dispute_html  # the web door's page (create_app wires it)
-        return HTMLResponse(render(data, case.case_id, case.reading))
+        page: HTMLResponse = render(data, case.case_id, case.reading)  # with its own CSP
+        return page
     return data
 
 
