@@ -23,6 +23,7 @@ from api.http.routers import support_report as support_report_router
 from api.http.routers import trust as trust_router
 from api.settings import Settings
 from api.web import dispute as web_dispute
+from api.web import downloads as web_downloads
 from api.web import new_case as web_new_case
 from api.web import office as web_office
 from api.web import pages as web
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, *, cases: CaseLog | None = None
     app.include_router(web_new_case.router)  # before web's /web/cases/{case_id}
     app.include_router(web.router)
     app.include_router(web_office.router)
+    app.include_router(web_downloads.router)  # the office lists as .csv / .xlsx
     app.include_router(web_report.router)
     app.include_router(web_dispute.router)
     app.add_middleware(SameOriginForms)  # /web/ form posts from this origin only (issue 23)

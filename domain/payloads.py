@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from domain.days import DAY_RANGE_JA, MONTH_RANGE_JA, day_in_range, month_in_range
+from domain.kana import katakana_reading
 from domain.payload_limits import MaxItems, MaxSize
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -74,6 +75,16 @@ def _erasable(value: Any, handler: ValidatorFunctionWrapHandler, info: Validatio
 
 
 Erasable = WrapValidator(_erasable)
+
+
+def _reading(value: Any, info: ValidationInfo) -> Any:
+    """氏名(カナ) as every door stores it: katakana, one space between parts
+    (:func:`domain.kana.katakana_reading`); a stored one is read as it was stored."""
+    if isinstance(value, str) and not (info.context and info.context.get("stored")):
+        return katakana_reading(value)
+    return value
+
+
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Month = Annotated[
     str, StringConstraints(pattern=_ISO_MONTH.pattern), AfterValidator(_month_in_range)
@@ -109,6 +120,8 @@ InformationShared = Annotated[list[Name], MaxItems(INFORMATION_MAX)]
 Recipients = Annotated[list[Name], Field(min_length=1), MaxItems(RECIPIENTS_MAX)]
 #: Personal fields (sealed with the person's key, see domain.sealing).
 PersonalName = Annotated[Name, Erasable]
+#: 氏名(カナ): read as katakana (やまだ → ヤマダ) after :data:`ERASED` is refused as input.
+NameKana = Annotated[Name, BeforeValidator(_reading), Erasable]
 PersonalText = Annotated[Text, Erasable]
 PersonalNote = Annotated[Note, Erasable]
 RecipientNumber = Annotated[Digits10, Erasable]
@@ -136,7 +149,7 @@ class Payload(BaseModel):
 
 class Person(Payload):
     name: PersonalName
-    name_kana: PersonalName | None = None
+    name_kana: NameKana | None = None
 
 
 class PriorService(Payload):

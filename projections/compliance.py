@@ -267,11 +267,24 @@ def _plan(case: _Case) -> PlanStatus:
     if start is None:
         text = "支援はまだ始まっていないため、支援計画の期限はまだありません"
         return PlanStatus(None, None, False, explained("PLAN-1", text))
-    due = plan.plan_required_from(start[0])
+    eligible = case.ent.eligible_from
+    due = plan.plan_required_from(start[0], eligible.date if eligible else None)
     overdue = plan.is_overdue(due, case.on)
-    text = f"支援開始日{due.isoformat()}から就労定着支援計画が必要ですが、計画の記録がありません"
+    sources: tuple[tuple[int, ...], ...] = (start[1],)
+    if due == start[0]:
+        text = (
+            f"支援開始日{due.isoformat()}から就労定着支援計画が必要ですが、計画の記録がありません"
+        )
+    else:  # recorded to start before the person is eligible: support starts then (ELIG-3)
+        assert eligible is not None
+        sources += (eligible.explanation.events,)
+        text = (
+            f"記録上の支援開始日は{start[0].isoformat()}ですが、支援を開始できるのは対象となる"
+            f"最初の日{due.isoformat()}からです(ELIG-3)。その日から就労定着支援計画が必要ですが、"
+            "計画の記録がありません"
+        )
     overdue, text = _after_support(case, due, overdue, text)
-    return PlanStatus(None, due, overdue, explained("PLAN-1", text, start[1]))
+    return PlanStatus(None, due, overdue, explained("PLAN-1", text, *sources))
 
 
 def _after_support(case: _Case, due: dt.date, overdue: bool, text: str) -> tuple[bool, str]:

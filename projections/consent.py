@@ -149,8 +149,10 @@ def consent_violations(
 
     ``facts`` are the case's facts as read at an instant (corrections applied); the
     violation is explained by the consent that came nearest to allowing what no consent
-    allowed. Each kind of information needs a consent naming it and the party; two
-    consents to the same party for different kinds together allow sharing both.
+    allowed (:func:`domain.rules.con.closest_consent`), with what it does name. Each kind of
+    information needs a consent naming it and the party; two consents to the same party
+    for different kinds together allow sharing both. Names are compared as
+    :func:`domain.rules.con.party_key` compares them (width, spaces, honorifics aside).
     """
     consents = _consents(facts)
     terms = [t for t, _ in consents.values()]
@@ -166,6 +168,8 @@ def consent_violations(
         if nearest is None or defect is None:
             why = explained("CON-1", text + "書面による同意の記録がありません", s.fact.sources)
         else:
+            # "最も近い": with several consents, say which one the sentence is about.
+            text += "最も近い" if len(terms) > 1 else ""
             why = explained(
                 defect.rule, text + defect.text_ja, s.fact.sources, consents[nearest.consent_id][1]
             )

@@ -61,9 +61,14 @@ def recipients(
 
 
 def refused(found: tuple[Recipient, ...], chosen: Iterable[str]) -> list[Recipient]:
-    """Those of ``chosen`` that may not receive the report (CON-1..3), with the reason."""
-    by_name = {r.name: r for r in found}
-    return [by_name[n] for n in chosen if n in by_name and not by_name[n].allowed]
+    """Those of ``chosen`` that may not receive the report (CON-1..3), with the reason.
+
+    A name is looked up as :func:`domain.rules.con.party_key` reads it, so 「ハローワーク様」
+    typed in is refused when 「ハローワーク」 is.
+    """
+    by_key = {con.party_key(r.name): r for r in found}
+    picked = [by_key.get(con.party_key(n)) for n in chosen]
+    return list({r.name: r for r in picked if r is not None and not r.allowed}.values())
 
 
 def _judge(terms: list[con.ConsentTerms], party: str, day: date) -> Recipient:
@@ -72,7 +77,7 @@ def _judge(terms: list[con.ConsentTerms], party: str, day: date) -> Recipient:
             return Recipient(party, True, "CON-1", f"書面の同意{t.consent_id}で共有できます")
     nearest = con.closest_consent(terms, party, (), day)
     defect = con.consent_defect(nearest, party, (), day) if nearest else None
-    if nearest is None or defect is None or party not in nearest.parties:
+    if nearest is None or defect is None or not con.names_party(nearest, party):
         text = f"「{party}」を共有先とする書面の同意の記録がありません"
         return Recipient(party, False, "CON-1", text)
     return Recipient(party, False, defect.rule, defect.text_ja)
@@ -116,8 +121,9 @@ def _person_names(history: History) -> frozenset[str]:
 
 
 def _unique(names: list[str], person_names: frozenset[str]) -> list[str]:
-    seen: dict[str, None] = {}
+    """Each party once, as first written (a consent's spelling before one typed in)."""
+    seen: dict[str, str] = {}
     for name in names:
         if not con.is_the_person(name, person_names):
-            seen.setdefault(name, None)
-    return list(seen)
+            seen.setdefault(con.party_key(name), name)
+    return list(seen.values())

@@ -47,6 +47,8 @@ _MILESTONE_LABEL_JA = {
     "plan_review_due": "支援計画の見直し期限",
 }
 _MILESTONE_ORDER = {name: i for i, name in enumerate(_MILESTONE_LABEL_JA)}
+#: PLAN-1: the first plan's due day (the same milestone kind; there is nothing to review yet).
+FIRST_PLAN_LABEL_JA = "最初の支援計画の期限"
 #: A correction that names another office for the case (domain.transfer).
 TRANSFER_LABEL_JA = "事業所の移管"
 
@@ -277,8 +279,12 @@ def _milestones(reading: Reading) -> list[dict[str, Any]]:
 
 
 def _plan_review(reading: Reading) -> list[Any]:
-    """PLAN-2: the next review's due day, as compliance judges it (one rule, one place)."""
+    """PLAN-2: the next review's due day, as compliance judges it (one rule, one place);
+    with no plan yet (PLAN-1) it is the first plan's due day, and named so."""
     plan = plan_status(reading)
     if plan.review_due_by is None:
         return []
-    return [_milestone("plan_review_due", plan.review_due_by, plan.explanation)]
+    entry = _milestone("plan_review_due", plan.review_due_by, plan.explanation)
+    if plan.explanation.rule == "PLAN-1":
+        entry["label_ja"] = FIRST_PLAN_LABEL_JA
+    return [entry]

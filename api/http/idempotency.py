@@ -114,6 +114,16 @@ def run_once(
         return prior.replay(digest), True
 
 
+def first_answer(cases: CaseLog, key: tuple[Principal, str]) -> Answer | None:
+    """The answer the key's first write gave (None: the key has not been used).
+
+    The staff pages ask it when a form is sent again with other content under its
+    one-time key, to say what that form already recorded (:mod:`api.web.once`).
+    """
+    prior = _find(cases, record_id(*key))
+    return None if prior is None else dict(prior.answer)
+
+
 def _find(cases: CaseLog, rid: UUID) -> IdempotencyRecord | None:
     try:
         found: Aggregate = cases.repository.get(rid)

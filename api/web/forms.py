@@ -1,7 +1,9 @@
 """Web forms for every event type, generated from the payload schemas of domain/payloads.py.
 
 The schema stays the one truth: each pydantic field becomes one labelled input (dates →
-``type=date``, enumerations → ``<select>``, a required yes/no → checkbox (an optional
+a text input that reads 令和7年4月1日 and 2025/4/1 too, digit codes such as the 受給者証番号 →
+a numeric input that reads full-width digits too: :mod:`api.web.typed_input`; enumerations
+→ ``<select>``, a required yes/no → checkbox (an optional
 one keeps a three-way ``<select>``: unknown is not "no"), lists → one item per
 line, nested objects → dotted names such as ``employer.name``). :func:`parse_form` turns
 the submitted form back into the JSON payload the API would receive, so the domain's own
@@ -16,13 +18,16 @@ from datetime import date
 from typing import Any, Literal, get_args, get_origin
 
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
+from pydantic.fields import FieldInfo
 
 from api.web.fields import Field
 from api.web.form_errors import place_problems as place_problems  # the forms' one import
 from api.web.form_errors import schema_problems
 from api.web.labels import CHOICE_LABEL_JA, FIELD_LABEL_JA
+from api.web.typed_input import read_date, read_digits
 from domain.payloads import PAYLOADS, FieldProblem
+from domain.rules.con import INFORMATION_CATEGORIES_JA, information_key, party_key
 
 #: Initial values of inputs, by dotted name.
 DEFAULTS = {"written": "true"}
@@ -42,7 +47,7 @@ def _fields(model: type[BaseModel], prefix: str) -> list[Field]:
             out += _fields(annotation, dotted + ".")
             continue
         label = FIELD_LABEL_JA.get(dotted, FIELD_LABEL_JA.get(name, name))
-        kind, choices = _kind(annotation)
+        kind, choices = ("digits", ()) if _digits(info) else _kind(annotation)
         out.append(
             Field(dotted, kind, label, info.is_required(), choices, DEFAULTS.get(dotted, ""))
         )
@@ -60,6 +65,17 @@ def _unwrap(annotation: Any) -> Any:
             annotation = args[0]
         else:
             return annotation
+
+
+def _digits(info: FieldInfo) -> bool:
+    """A code of ASCII digits (pattern ``^[0-9]{N}$``), wherever its ``Annotated`` says so."""
+    found, pending = list(info.metadata), [info.annotation]
+    while pending:
+        annotation = pending.pop()
+        found += get_args(annotation)[1:] if get_origin(annotation) is typing.Annotated else []
+        pending += get_args(annotation)
+    patterns = [m.pattern for m in found if isinstance(m, StringConstraints)]
+    return any(isinstance(p, str) and p.startswith("^[0-9]{") for p in patterns)
 
 
 def _kind(annotation: Any) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -100,6 +116,10 @@ def _value(field: Field, raw: str) -> Any:
         return list(dict.fromkeys(line.strip() for line in raw.splitlines() if line.strip()))
     if field.kind == "bool":
         return raw == "true"
+    if field.kind == "date":  # 令和7年4月1日 → "2025-04-01", which the domain then judges
+        return read_date(raw).isoformat()
+    if field.kind == "digits":
+        return read_digits(raw)
     if field.kind == "int":  # isdigit() alone admits "²" and 4,301 digits: int() raises
         return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else raw
     if field.kind == "number":
@@ -153,23 +173,30 @@ def _flat(payload: dict[str, Any], prefix: str = "") -> dict[str, str]:
 
 def consent_options(entries: list[dict[str, Any]]) -> dict[str, list[str]]:
     """What the case's consents name, offered where a form names a party, a category of
-    information or a consent: consent matching is exact (CON-1..3), so staff pick the
-    spelling the consent has rather than retype it. Retracted consents are left out."""
-    parties: dict[str, None] = {}
+    information or a consent, so staff pick the consent's own words (CON-1..3; other text is
+    still allowed). Kinds of information also offer the fixed list
+    :data:`~domain.rules.con.INFORMATION_CATEGORIES_JA`, after the consents' own; the
+    consent form offers that list. Retracted consents are left out."""
+    parties: dict[str, str] = {}  # each party once (party_key), as first written
     information: dict[str, None] = {}
     ids: dict[str, None] = {}
     for entry in entries:
         if entry.get("kind") != "consent_given" or entry.get("retracted"):
             continue
         payload = entry.get("payload", {})
-        parties |= dict.fromkeys(payload.get("parties", []))
+        for party in payload.get("parties", []):
+            parties.setdefault(party_key(party), party)
         information |= dict.fromkeys(payload.get("information", []))
         ids[str(payload.get("consent_id", ""))] = None
-    named = list(parties)
+    named = list(parties.values())
+    kinds: dict[str, str] = {}  # each kind once, as the consent spells it
+    for kind in [*information, *INFORMATION_CATEGORIES_JA]:
+        kinds.setdefault(information_key(kind), kind)
     return {
         "party": named, "handed_over_to": named, "parties": named,
         "shared_with": list(dict.fromkeys(["本人", *named])),
-        "information_shared": list(information), "consent_id": list(ids),
+        "information": list(INFORMATION_CATEGORIES_JA),
+        "information_shared": list(kinds.values()), "consent_id": list(ids),
     }  # fmt: skip
 
 

@@ -1,10 +1,16 @@
 """The office's monthly work as staff pages: what is due, the billing check, the retention
-rate — the same view rows and rules as ``/offices/...`` (:mod:`api.http.routers.offices`),
-with CSV downloads for spreadsheet users."""
+rate — the same view rows and rules as ``/offices/...`` (:mod:`api.http.routers.offices`).
+
+A page and its downloads (:mod:`api.web.downloads`) read through the same function
+(:func:`read_billing`, :func:`read_retention`), so a file lists exactly what the page
+shows; each read is access-logged once under its own endpoint ("web:billing",
+"web:billing.csv", …).
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -18,7 +24,15 @@ from domain.days import MONTH_RANGE_JA, month_in_range
 from domain.history import tokyo_date
 from domain.rules.cal import add_months, month_of
 from projections.views.follower import CaseViews
-from projections.views.office import billing_line, due_items, retention
+from projections.views.office import (
+    billing_lines,
+    billing_totals,
+    due_items,
+    fiscal_year_of,
+    retention,
+    retention_years,
+)
+from projections.views.row import CaseRow
 
 router = APIRouter(include_in_schema=False)
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -28,6 +42,24 @@ FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR = 2000, 2100
 YEAR_HINT_JA = f"年度は {FIRST_FISCAL_YEAR} から {LAST_FISCAL_YEAR} までの西暦で指定してください"
 
 
+@dataclass(frozen=True)
+class Billing:
+    """One read of the billing check: the month, its lines and the day it was read."""
+
+    month: str
+    lines: list[dict[str, Any]]
+    today: date
+
+
+@dataclass(frozen=True)
+class Retention:
+    """One read of the retention rate: the fiscal year, the report, the years to choose."""
+
+    year: int
+    report: dict[str, Any]
+    years: list[int]
+
+
 def _office(principal: Principal, office_id: str) -> str:
     if not re.fullmatch(r"[0-9]{10}", office_id):
         raise Forbidden("事業所番号は半角数字10桁です")
@@ -35,12 +67,33 @@ def _office(principal: Principal, office_id: str) -> str:
     return office_id
 
 
-def _rows(request: Request, principal: Principal, office_id: str, endpoint: str) -> Any:
+def _rows(
+    request: Request, principal: Principal, office_id: str, endpoint: str
+) -> tuple[date, list[CaseRow]]:
     cases = request.app.state.cases
     views: CaseViews = request.app.state.views
     gen, _ = views.fresh(5_000)
     today = tokyo_date(cases.clock())
     return today, office_rows(views, cases, principal, office_id, today, endpoint, gen)
+
+
+def read_billing(
+    request: Request, principal: Principal, office_id: str, month: str | None, endpoint: str
+) -> Billing:
+    """The billing check of ``month`` (default: the month that just ended), logged once."""
+    today, rows = _rows(request, principal, _office(principal, office_id), endpoint)
+    chosen = month or _last_month(today)
+    return Billing(chosen, billing_lines(rows, chosen, today), today)
+
+
+def read_retention(
+    request: Request, principal: Principal, office_id: str, year: int | None, endpoint: str
+) -> Retention:
+    """The retention rate of fiscal ``year`` (default: this one), logged once."""
+    today, rows = _rows(request, principal, _office(principal, office_id), endpoint)
+    chosen = year or fiscal_year_of(today)
+    years = {y for y in retention_years(rows, today) if y >= FIRST_FISCAL_YEAR} | {chosen}
+    return Retention(chosen, retention(rows, chosen).as_json(), sorted(years, reverse=True))
 
 
 @router.get("/web/offices/{office_id}/due")
@@ -49,7 +102,8 @@ def due_page(request: Request, office_id: str) -> Response:
         today, rows = _rows(request, principal, _office(principal, office_id), "web:due")
         found = [(r, due_items(r, today)) for r in rows]
         return _page(request, "office_due.html", principal=principal, office=office_id,
-                     today=today, cases=[(r, items) for r, items in found if items])  # fmt: skip
+                     today=today, cases=[(r, items) for r, items in found if items],
+                     current="due")  # fmt: skip
 
     return _guarded(request, render)
 
@@ -57,14 +111,13 @@ def due_page(request: Request, office_id: str) -> Response:
 @router.get("/web/offices/{office_id}/billing")
 def billing_page(request: Request, office_id: str, month: str | None = None) -> Response:
     def render(principal: Principal) -> Response:
-        if month and not _month_ok(month):
-            return _bad_input(request, principal, "対象月を読み取れません", MONTH_HINT_JA)
-        today, rows = _rows(request, principal, _office(principal, office_id), "web:billing")
-        chosen = month or _last_month(today)
-        lines = [billing_line(r, chosen, today) for r in rows]
-        lines = [ln for ln in lines if ln["verdict"] != "out_of_period"]
+        if month and not month_ok(month):
+            return bad_input(request, principal, "対象月を読み取れません", MONTH_HINT_JA)
+        found = read_billing(request, principal, office_id, month, "web:billing")
         return _page(request, "office_billing.html", principal=principal, office=office_id,
-                     month=chosen, lines=lines, verdicts=VERDICT_JA, today=today)  # fmt: skip
+                     month=found.month, lines=found.lines, verdicts=VERDICT_JA,
+                     totals=billing_totals(found.lines), today=found.today,
+                     current="billing")  # fmt: skip
 
     return _guarded(request, render)
 
@@ -72,23 +125,27 @@ def billing_page(request: Request, office_id: str, month: str | None = None) -> 
 @router.get("/web/offices/{office_id}/retention")
 def retention_page(request: Request, office_id: str, fiscal_year: int | None = None) -> Response:
     def render(principal: Principal) -> Response:
-        if fiscal_year is not None and not FIRST_FISCAL_YEAR <= fiscal_year <= LAST_FISCAL_YEAR:
-            return _bad_input(request, principal, "年度を読み取れません", YEAR_HINT_JA)
-        today, rows = _rows(request, principal, _office(principal, office_id), "web:retention")
-        year = fiscal_year or (today.year if today.month >= 4 else today.year - 1)
-        report = retention(rows, year).as_json()
+        if not year_ok(fiscal_year):
+            return bad_input(request, principal, "年度を読み取れません", YEAR_HINT_JA)
+        found = read_retention(request, principal, office_id, fiscal_year, "web:retention")
         return _page(request, "office_retention.html", principal=principal, office=office_id,
-                     report=report, year=year)  # fmt: skip
+                     report=found.report, year=found.year, years=found.years,
+                     current="retention")  # fmt: skip
 
     return _guarded(request, render)
 
 
-def _month_ok(month: str) -> bool:
+def month_ok(month: str) -> bool:
     """``YYYY-MM`` within domain.days' range."""
     return bool(_MONTH.match(month)) and month_in_range(int(month[:4]), int(month[5:]))
 
 
-def _bad_input(request: Request, principal: Principal, title: str, message: str) -> Response:
+def year_ok(fiscal_year: int | None) -> bool:
+    """No year (this one), or one the API also answers for."""
+    return fiscal_year is None or FIRST_FISCAL_YEAR <= fiscal_year <= LAST_FISCAL_YEAR
+
+
+def bad_input(request: Request, principal: Principal, title: str, message: str) -> Response:
     return _page(request, "error.html", 422, principal=principal, title=title, message=message)
 
 

@@ -32,7 +32,8 @@ from api.http.auth import (
 from api.http.deps import case_office
 from api.web.amend import amend_payload, is_amend_form, split_amend
 from api.web.chart import build_chart
-from api.web.dashboard import dashboard, days_left
+from api.web.dashboard import Choices, dashboard, days_left
+from api.web.entry_content import entry_content, staff_label
 from api.web.forms import (
     changed_fields,
     consent_options,
@@ -41,6 +42,8 @@ from api.web.forms import (
     picked,
     place_problems,
 )
+from api.web.notice import next_step, notice
+from api.web.once import key_of, write_once
 from api.web.session import SESSION_LIFETIME, TOO_MANY_JA
 from domain.case import Case, CaseRuleViolation
 from domain.days import FIRST_DAY, LAST_DAY, day_in_range, instant_in_range
@@ -62,6 +65,7 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(RULES=RULES, STATUS=STATUS_LABEL_JA, TYPES=TYPE_LABEL_JA)
 templates.env.filters["changes"] = changed_fields
 templates.env.filters.update(consent_options=consent_options, picked=picked)
+templates.env.filters.update(content=entry_content, staff_label=staff_label)  # the 経過 list
 WRITABLE_TYPES = [t for t in PAYLOADS if t != "case_opened" and t not in SYSTEM_TYPES]
 #: Time zones the "as of" picker offers; a datetime-local value is read in the chosen one.
 TIMEZONES = {"Asia/Tokyo": "日本時間(Asia/Tokyo)", "UTC": "協定世界時(UTC)"}
@@ -172,15 +176,30 @@ def logout(request: Request) -> RedirectResponse:
 def dashboard_page(
     request: Request, office_id: str | None = None, cursor: str | None = None
 ) -> Response:
+    searched = {k: v for k, v in request.query_params.items() if k != "q"}  # posted only
+    return _dashboard(request, searched)
+
+
+@router.post("/web/", response_class=HTMLResponse)
+async def dashboard_search(request: Request) -> Response:
+    """A search is posted: a name or a 受給者証番号 never goes into an address (logs)."""
+    posted = {k: str(v) for k, v in (await request.form()).items()}
+    return _dashboard(request, {**dict(request.query_params), **posted})
+
+
+def _dashboard(request: Request, params: dict[str, str]) -> Response:
+    office_id, cursor = params.get("office_id") or None, params.get("cursor") or None
+
     def render(principal: Principal) -> Response:
         cases: CaseLog = request.app.state.cases
         office = principal.office_id if principal.role == "staff" else (office_id or None)
         today = tokyo_date(cases.clock())
         after = _page_cursor(cursor)
-        board = dashboard(cases, request.app.state.views, principal, office, today, after)
+        choices = Choices.parse(params)  # search, filters, order (issue 20)
+        board = dashboard(cases, request.app.state.views, principal, office, today, after, choices)
         return _page(request, "dashboard.html", principal=principal, rows=board.rows,
                      offices=board.offices, today=today, office=office,
-                     next_cursor=board.next_cursor, behind=board.behind)  # fmt: skip
+                     next_cursor=board.next_cursor, behind=board.behind, board=board)  # fmt: skip
 
     return _guarded(request, render)
 
@@ -222,14 +241,16 @@ async def record_event(request: Request, case_id: UUID) -> Response:
             payload, problems = parse_form(event_type, form)
         if not problems:
             ensure_can_record(principal, case, event_type, payload)  # moving office: admins only
-            try:
-                recorded = cases.record(
-                    case_id, event_type, payload, recorded_by=principal.name, case=case,
-                    check=lambda c: ensure_can_record(principal, c, event_type, payload),
+            try:  # once per form: sent again (Back, 記録する) it stores nothing (api.web.once)
+                written = write_once(cases, principal, form, f"/web/cases/{case_id}/events",
+                    lambda companion: cases.record(
+                        case_id, event_type, payload, recorded_by=principal.name, case=case,
+                        check=lambda c: ensure_can_record(principal, c, event_type, payload),
+                        companion=companion,
+                    ),
                 )  # fmt: skip
                 # The fragment lands on the notice (the form's own #record-h would be inherited).
-                to = f"/web/cases/{case_id}?recorded={recorded.version}#recorded"
-                return RedirectResponse(to, status_code=303)
+                return RedirectResponse(written.location(), status_code=303)
             except (InvalidPayload, CaseRuleViolation) as exc:
                 problems = exc.problems  # refused before anything was applied to ``case``
         return _case_view(request, principal, case, event_type, problems, form)
@@ -243,6 +264,7 @@ def _case_view(
 ) -> HTMLResponse:  # fmt: skip
     """The case page: one reading of the case, shared by every panel of the page."""
     cases: CaseLog = request.app.state.cases
+    posted = form  # its one-time key goes on the forms shown again (api.web.once)
     case_id = case.id
     ensure_can_read(principal, case_office(case))
     as_of, on, zone, window_problem = _window(request, cases)
@@ -250,6 +272,7 @@ def _case_view(
     reading = read_case(case, on, as_of)
     history = reading.history
     ent = entitlement(reading).as_json()
+    comp = compliance(reading).as_json()
     entries = list(reversed(timeline(reading).as_json()["entries"]))
     status = 422 if problems else 200
     amend, event_type, form, problems = split_amend(
@@ -257,10 +280,12 @@ def _case_view(
     )
     event_type = event_type if event_type in WRITABLE_TYPES else "contact_recorded"
     errors, unplaced = place_problems(problems or [], form_fields(event_type))
+    plan, start = comp["plan"], str(ent.get("eligible_from") or "")
+    kinds = {f.type for f in history.facts}
     return _page(
         request, "case.html", status, amend=amend,
         principal=principal, case_id=case_id, on=on, as_of=as_of, opened=history.opened(),
-        entitlement=ent, compliance=compliance(reading).as_json(),
+        entitlement=ent, compliance=comp,
         timeline=entries,
         chart=build_chart(history, ent, on), event_type=event_type, tz=zone, zones=TIMEZONES,
         this_month=month_of(on), days_left=days_left(month_of(on), on),
@@ -269,7 +294,9 @@ def _case_view(
         errors=errors,
         other_errors=unplaced,
         can_write=principal.role != "auditor" and as_of is None, csrf=_csrf(request),
-        recorded=request.query_params.get("recorded", ""), window_problem=window_problem,
+        once=key_of(posted), notice=notice(entries, request.query_params),
+        next_step=next_step(kinds, ent, plan, on), window_problem=window_problem,
+        support_can_start=bool(start) and on.isoformat() >= start,  # PLAN-1 from ELIG-3
     )  # fmt: skip
 
 

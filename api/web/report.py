@@ -23,6 +23,7 @@ from api.http.access_log import record_access
 from api.http.auth import Forbidden, Principal, ensure_can_read, ensure_can_write
 from api.http.deps import case_office
 from api.http.routers.support_report import ReportView, month_problem, pdf_response, report_view
+from api.web.once import key_of, write_once
 from api.web.pages import _csrf, _guarded, _page
 from domain.case import Case, CaseRuleViolation
 from domain.days import DAY_RANGE_JA, day_in_range
@@ -93,13 +94,14 @@ async def share_report(request: Request, case_id: UUID) -> Response:
         if not problems:
             payload = {"month": view.report.month, "shared_on": view.shared_on.isoformat(),
                        "shared_with": chosen, "report_sha256": view.sha256}  # fmt: skip
-            try:
-                recorded = cases.record(
-                    case_id, "support_report_shared", payload, recorded_by=principal.name,
-                    case=case,
+            try:  # once per form: sent again it stores nothing (api.web.once)
+                written = write_once(cases, principal, form, f"/web/cases/{case_id}/report",
+                    lambda companion: cases.record(
+                        case_id, "support_report_shared", payload, recorded_by=principal.name,
+                        case=case, companion=companion,
+                    ),
                 )  # fmt: skip
-                to = f"/web/cases/{case_id}?recorded={recorded.version}#recorded"
-                return RedirectResponse(to, status_code=303)
+                return RedirectResponse(written.location(), status_code=303)
             except (InvalidPayload, CaseRuleViolation) as exc:
                 problems = exc.problems
         return _form(request, principal, case, view, problems, form)
@@ -201,7 +203,7 @@ def _form(
     return _page(
         request, "support_report.html", 422 if problems else 200, principal=principal,
         case_id=case.id, view=view, r=view.report, errors=errors, chosen=chosen,
-        others="\n".join(_others(form)), csrf=_csrf(request),
+        others="\n".join(_others(form)), csrf=_csrf(request), once=key_of(form or {}),
         can_write=principal.role != "auditor",
     )  # fmt: skip
 

@@ -1,17 +1,80 @@
 """Rule CON of spec/rules.md: consent and sharing (CON-1..CON-3).
 
-"Why is this sharing a violation?" leads here: who the person themself is (no consent
-needed), how parties are stored (名前 → 本人), and why one consent does not allow one
-sharing. Pure: payloads and dates in, findings out; ``projections/consent.py`` applies
-them to a case's history.
+"Why is this sharing a violation?" leads here: how two names of a party are compared
+(:func:`party_key`), who the person themself is (no consent needed), how parties are
+stored (名前 → 本人), and why one consent does not allow one sharing. Pure: payloads and
+dates in, findings out; ``projections/consent.py`` applies them to a case's history.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+#: CON-1: the kinds of information staff choose from on the consent, contact and meeting
+#: forms (other text is still allowed). Taken from the examples of S003 (能開施設から提供
+#: する情報の例) and what the demo and the staff record: a list to pick from, not a law.
+INFORMATION_CATEGORIES_JA: tuple[str, ...] = (
+    "就労状況", "健康状態", "通院・服薬の状況", "障害特性", "職場での配慮事項",
+    "生活状況", "家族の状況", "支援計画", "支援レポート",
+)  # fmt: skip
+
+#: CON-1 ⚠: honorifics a party may be written with; they do not change who is meant.
+HONORIFICS: tuple[str, ...] = ("御中", "さま", "さん", "様", "殿", "氏")
+#: CON-1 ⚠: 法人格 written short (NFKC has already turned ㈱ into (株), ㈲ into (有)). Only
+#: the abbreviation is expanded, in place: 前株 and 後株 stay different names.
+_LEGAL_FORMS: tuple[tuple[str, str], ...] = (("(株)", "株式会社"), ("(有)", "有限会社"))
+
+
+def information_key(item: str) -> str:
+    """CON-2: a kind of information as compared: width (NFKC), spaces and case do not count."""
+    return "".join(unicodedata.normalize("NFKC", item).split()).casefold()
+
+
+def party_key(name: str) -> str:
+    """CON-1 ⚠: a party's name as compared everywhere parties are matched.
+
+    CON-1 is about *who*, not how the name was typed: full- and half-width forms (NFKC,
+    which also makes ㈱ read (株)), spaces and letter case do not count, (株)/(有) read
+    株式会社/有限会社, and honorifics at the end (様, 殿, 御中, さん, さま, 氏) are dropped.
+    「株式会社みほん商事(架空) 人事課 田中様」 and 「株式会社みほん商事(架空)人事課田中」
+    are one party.
+    """
+    key = information_key(name)
+    for short, full in _LEGAL_FORMS:
+        key = key.replace(short, full)
+    stripped = True
+    while stripped:
+        stripped = False
+        for honorific in HONORIFICS:
+            if key.endswith(honorific) and len(key) > len(honorific):
+                key, stripped = key[: -len(honorific)], True
+    return key
+
+
+def same_party(a: str, b: str) -> bool:
+    """CON-1 ⚠: do ``a`` and ``b`` name the same party (:func:`party_key`)?"""
+    return party_key(a) == party_key(b)
+
+
+def consent_names(consented: str, party: str) -> bool:
+    """CON-1/CON-2 ⚠: does a consent naming ``consented`` name ``party``?
+
+    Yes when both name the same party (:func:`same_party`), or when ``party`` is
+    ``consented`` followed, after a space, by a part of it: 「株式会社みほん商事(架空) 人事課
+    田中様」 is someone *at* the company a consent names, and giving information to a
+    company's staff is giving it to the company. The reverse does not hold: a consent
+    naming only 「人事課 田中」 at a company does not allow telling the company at large.
+    """
+    if same_party(consented, party):
+        return True
+    words = unicodedata.normalize("NFKC", party).split()
+    wanted = party_key(consented)
+    return any(party_key("".join(words[:n])) == wanted for n in range(1, len(words)))
+
 
 #: CON-1: how a contact's counterpart is named as the receiving party when the record
 #: names no party (consents name parties in Japanese, never by these codes).
@@ -28,8 +91,12 @@ PERSON_SELF_NAMES: frozenset[str] = frozenset({"本人", "利用者本人"})
 
 
 def is_the_person(party: str, person_names: Iterable[str] = ()) -> bool:
-    """CON-1/MON-4: does ``party`` name the person themself (no consent needed for them)?"""
-    return party in PERSON_SELF_NAMES or party in set(person_names)
+    """CON-1/MON-4: does ``party`` name the person themself (no consent needed for them)?
+
+    Compared as :func:`party_key` compares parties: 「試験 花子さん」 is 「試験花子」.
+    """
+    key = party_key(party)
+    return any(key == party_key(n) for n in (*PERSON_SELF_NAMES, *person_names) if n)
 
 
 #: The fields of each event type that name who took part or received something.
@@ -40,8 +107,6 @@ PARTY_FIELDS: dict[str, tuple[str, ...]] = {
     "support_report_shared": ("shared_with",),
 }
 
-_BLANKS = str.maketrans("", "", " \u3000\t")
-
 
 def parties_as_self(
     event_type: str, payload: dict[str, Any], person_names: Iterable[str]
@@ -50,16 +115,16 @@ def parties_as_self(
 
     Stored this way, CON-1 and MON-4 never depend on the person's name, so their results
     stay the same after the name is erased (issue 12), and the name is not kept in clear
-    in a party field. Spaces do not matter ("試験 花子" is "試験花子"); a list keeps its
-    order and names 本人 once.
+    in a party field. Names are compared by :func:`party_key` ("試験 花子さん" is
+    "試験花子"); a list keeps its order and names 本人 once.
     """
-    names = {n.translate(_BLANKS) for n in person_names if n.translate(_BLANKS)}
+    names = {party_key(n) for n in person_names if party_key(n)}
     fields = PARTY_FIELDS.get(event_type, ())
     if not names or not any(f in payload for f in fields):
         return payload
 
     def as_self(party: str) -> str:
-        return "本人" if party.translate(_BLANKS) in names else party
+        return "本人" if party_key(party) in names else party
 
     out = dict(payload)
     for name in fields:
@@ -118,15 +183,31 @@ def consent_defect(
     if consent.valid_until is not None and shared_on > consent.valid_until:
         text = f"同意{cid}の有効期限{consent.valid_until.isoformat()}を過ぎています"
         return ConsentDefect("CON-1", "expired", text)
-    if party not in consent.parties:
-        return ConsentDefect(
-            "CON-2", "party_not_named", f"同意{cid}は提供先「{party}」を含みません"
-        )
-    missing = [item for item in information if item not in consent.information]
+    if not names_party(consent, party):
+        text = f"同意{cid}の提供先は{_quoted(consent.parties)}で、「{party}」を含みません"
+        return ConsentDefect("CON-2", "party_not_named", text)
+    missing = [item for item in information if not names_information(consent, item)]
     if missing:
-        text = f"同意{cid}は情報の種類「{'」「'.join(missing)}」を含みません"
+        named = _quoted(consent.information) or "(記載なし)"
+        text = f"同意{cid}の情報の種類は{named}で、{_quoted(missing)}を含みません"
         return ConsentDefect("CON-2", "information_not_named", text)
     return None
+
+
+def names_party(consent: ConsentTerms, party: str) -> bool:
+    """CON-2: does ``consent`` name ``party`` (:func:`consent_names`, width, spaces,
+    honorifics and 株式会社/(株) aside)?"""
+    return any(consent_names(named, party) for named in consent.parties)
+
+
+def names_information(consent: ConsentTerms, item: str) -> bool:
+    """CON-2: does ``consent`` name the kind of information ``item`` (:func:`information_key`)?"""
+    key = information_key(item)
+    return any(information_key(named) == key for named in consent.information)
+
+
+def _quoted(items: Iterable[str]) -> str:
+    return "".join(f"「{item}」" for item in items)
 
 
 def closest_consent(
@@ -140,8 +221,7 @@ def closest_consent(
         return None
 
     def nearness(c: ConsentTerms) -> tuple[bool, int, bool, date]:
-        named = sum(1 for item in information if item in c.information)
-        return (party in c.parties, named, c.given_on <= shared_on, c.given_on)
+        named = sum(1 for item in information if names_information(c, item))
+        return (names_party(c, party), named, c.given_on <= shared_on, c.given_on)
 
     return max(consents, key=nearness)
-

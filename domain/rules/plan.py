@@ -13,8 +13,15 @@ from domain.rules.cal import period_end
 PLAN_REVIEW_MONTHS = 3
 
 
-def plan_required_from(support_start: date) -> date:
-    """PLAN-1 [基準, S004]: the plan exists from the start of support (due that day)."""
+def plan_required_from(support_start: date, eligible_from: date | None = None) -> date:
+    """PLAN-1 [基準, S004]: the plan exists from the start of support (due that day).
+
+    Support cannot start before the person is eligible (ELIG-3): a contract or decision
+    dated earlier (PER-3 shows such a decision as a problem) does not make the first plan
+    due before then. Hired 2025-05-01, contract from 2025-06-02 → due 2025-11-01.
+    """
+    if eligible_from is not None and support_start < eligible_from:
+        return eligible_from
     return support_start
 
 

@@ -81,6 +81,7 @@ def open_view_store(cases: CaseLog) -> ViewStore:
     assert isinstance(store, ViewStore)
     store.cipher = cases.mapper.cipher
     store.keys = cases.keys.key
+    store.keks = cases.keys.keks  # the blind index's key is derived from the current KEK
     return store
 
 
@@ -401,6 +402,7 @@ class ViewFollower:
             try:
                 self.views.catch_up(max_events=20_000)
                 self.views.refresh_stale()
+                self.views.store.reindex(None, limit=2_000)  # after an erasure (decision 0035)
             except Exception as exc:  # keep following; the lists report their lag
                 _log.warning("views not caught up: %s", type(exc).__name__)
             if self._stop.wait(self.interval):

@@ -16,7 +16,7 @@ from typing import Any
 
 from domain.payloads import ERASED
 from domain.rules import evid_end, per
-from domain.rules.cal import add_months, day_before, month_end, month_of, next_period_start
+from domain.rules.cal import add_months, day_before, month_end, month_of
 from domain.rules.catalogue import RULES
 from domain.rules.rate import retention_rate
 from projections.views.row import CaseRow
@@ -96,11 +96,12 @@ def _plan(d: dict[str, Any], on: dt.date) -> list[DueItem]:
     if due is None:
         return []
     rule, events = plan["rule"], tuple(plan["events"])
+    # PLAN-1 (no plan yet) is the first plan's due day; PLAN-2 the next review's.
+    what = "最初の支援計画の期限" if rule == "PLAN-1" else "支援計画の見直し期限"
     if plan["overdue"]:
-        return [DueItem(rule, f"支援計画の見直し期限({due.isoformat()})を過ぎています", due, True,
-                        events)]  # fmt: skip
+        return [DueItem(rule, f"{what}({due.isoformat()})を過ぎています", due, True, events)]
     if (due - on).days <= PLAN_WARNING_DAYS:
-        return [DueItem(rule, f"支援計画の見直し期限は{due.isoformat()}です", due, False, events)]
+        return [DueItem(rule, f"{what}は{due.isoformat()}です", due, False, events)]
     return []
 
 
@@ -123,25 +124,26 @@ def _end_sharing(d: dict[str, Any], on: dt.date) -> list[DueItem]:
 
 
 def _evidence(d: dict[str, Any], on: dt.date) -> list[DueItem]:
-    """EVID-1: proof of retention within the current support year (12-month periods)."""
+    """EVID-1 ⚠: each support year's proof of retention, due by the year's last day and
+    listed from 60 days before it (:func:`domain.rules.evid_end.evidence_due`)."""
     start = _date(d.get("support_from")) or _date(d.get("eligible_from"))
     if start is None or on < start:
         return []
-    year_start, year = start, 1
-    while next_period_start(start, 12 * year) <= on:
-        year_start, year = next_period_start(start, 12 * year), year + 1
-    proofs = [
-        e for e in d["evidence"]
-        if year_start <= dt.date.fromisoformat(e["covers_on"]) <= on
-        and evid_end.is_accepted_evidence(e["kind"])
-    ]  # fmt: skip
-    if proofs:
-        return []
-    text = (
-        f"支援{year}年目({year_start.isoformat()}〜)の在職の証明(在職証明書、"
-        "難しければ給与明細・保険証の写し)がまだありません"
-    )
-    return [DueItem("EVID-1", text)]
+    events = tuple((d.get("support_from") or d.get("eligible_from") or {}).get("events", ()))
+    proofs = [(dt.date.fromisoformat(e["covers_on"]), e["kind"]) for e in d["evidence"]]
+    items: list[DueItem] = []
+    for due in evid_end.evidence_due(start, _date(d.get("support_end")), proofs, on):
+        year, last = due.year, due.year.last_day
+        what = (
+            f"支援{year.number}年目({year.first_day.isoformat()}〜)の在職の証明(在職証明書、"
+            "難しければ給与明細・保険証の写し)"
+        )
+        if due.overdue:
+            text = f"{what}が、期限の{last.isoformat()}を過ぎてもまだありません"
+        else:
+            text = f"{what}は{last.isoformat()}までに必要です(あと{(last - on).days}日)"
+        items.append(DueItem("EVID-1", text, last, due.overdue, events))
+    return items
 
 
 # -- billing ---------------------------------------------------------------------------
@@ -168,6 +170,48 @@ def billing_line(row: CaseRow, month: str, today: dt.date) -> dict[str, Any]:
         "report_shared": found.report_shared if found else False,
         "reasons": reasons,
     }
+
+
+def billing_lines(rows: Sequence[CaseRow], month: str, today: dt.date) -> list[dict[str, Any]]:
+    """The office's billing check for ``month``: one line per case with the month in its
+    support period. The API, the page and its downloads all list exactly these lines."""
+    lines = [billing_line(r, month, today) for r in rows]
+    return [line for line in lines if line["verdict"] != "out_of_period"]
+
+
+@dataclass(frozen=True, slots=True)
+class BillingTotals:
+    """The billing check summed up: persons, months by verdict, reasons by rule id."""
+
+    persons: int
+    billable: int
+    unbillable: int
+    in_progress: int
+    #: rule id → (unbillable months, months in progress) naming it, in rule order.
+    reasons: dict[str, tuple[int, int]]
+
+
+def billing_totals(lines: Sequence[dict[str, Any]]) -> BillingTotals:
+    """Sums of :func:`billing_lines`: a person is one 受給者証番号 (an erased one a case)."""
+    persons = {_person_key(ln["recipient_number"], ln["case_id"]) for ln in lines}
+    verdicts = [ln["verdict"] for ln in lines]
+    counted: dict[str, list[int]] = {}
+    for ln in lines:
+        if ln["verdict"] in ("unbillable", "in_progress"):
+            for rule in dict.fromkeys(r["rule"] for r in ln["reasons"]):  # once per month
+                counted.setdefault(rule, [0, 0])[1 if ln["verdict"] == "in_progress" else 0] += 1
+    order = list(RULES)
+    ranked = sorted(counted, key=lambda r: order.index(r) if r in RULES else len(order))
+    return BillingTotals(
+        persons=len(persons), billable=verdicts.count("billable"),
+        unbillable=verdicts.count("unbillable"), in_progress=verdicts.count("in_progress"),
+        reasons={r: (counted[r][0], counted[r][1]) for r in ranked},
+    )  # fmt: skip
+
+
+def _person_key(number: Any, case_id: Any) -> str:
+    """One person per 受給者証番号; an erased one (no number any more) per case."""
+    return str(number) if number and number != ERASED else f"case:{case_id}"
 
 
 # -- retention (RATE ⚠) ----------------------------------------------------------------
@@ -213,8 +257,7 @@ def retention(rows: Sequence[CaseRow], fiscal_year: int) -> Retention:
         if not _supported_within(row, first, last):
             continue
         number = row.person.get("recipient_number")
-        # One person per 受給者証番号; an erased one (no number any more) per case.
-        key = str(number) if number and number != ERASED else f"case:{row.case_id}"
+        key = _person_key(number, row.case_id)
         employed = _employed_on(row, last)
         shown = str(number or row.case_id)
         entry = persons.setdefault(key, {"recipient_number": shown, "name": row.person.get("name"),
@@ -227,14 +270,40 @@ def retention(rows: Sequence[CaseRow], fiscal_year: int) -> Retention:
 
 
 def _supported_within(row: CaseRow, first: dt.date, last: dt.date) -> bool:
-    """Was the case in support on any day from ``first`` to ``last``? A segment runs from
-    its first day to the day before the next segment starts (the last one runs on)."""
+    """Was the case in support on any day from ``first`` to ``last``?"""
+    return any(
+        start <= last and (end is None or end >= first) for start, end in _support_spans(row)
+    )
+
+
+def _support_spans(row: CaseRow) -> list[tuple[dt.date, dt.date | None]]:
+    """The case's spans in support: a segment runs from its first day to the day before
+    the next segment starts (the last one runs on: ``None``)."""
     segments = row.segments
+    spans: list[tuple[dt.date, dt.date | None]] = []
     for i, (start, status) in enumerate(segments):
         end = day_before(segments[i + 1][0]) if i + 1 < len(segments) else None
-        if status in SUPPORTING and start <= last and (end is None or end >= first):
-            return True
-    return False
+        if status in SUPPORTING:
+            spans.append((start, end))
+    return spans
+
+
+def fiscal_year_of(day: dt.date) -> int:
+    """The fiscal year (年度) of ``day``: 1 April to 31 March, named by its first year."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def retention_years(rows: Sequence[CaseRow], today: dt.date) -> list[int]:
+    """The fiscal years up to ``today``'s whose rate counts someone, and ``today``'s own:
+    a span in support in fiscal year Y is counted by the rates of Y+1, Y+2 and Y+3."""
+    current = fiscal_year_of(today)
+    years = {current}
+    for row in rows:
+        for start, end in _support_spans(row):
+            last = fiscal_year_of(min(end, today) if end else today)
+            for used in range(fiscal_year_of(start), last + 1):
+                years.update(y for y in range(used + 1, used + 4) if y <= current)
+    return sorted(years, reverse=True)
 
 
 def _employed_on(row: CaseRow, day: dt.date) -> tuple[bool, list[int]]:

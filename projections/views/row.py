@@ -40,8 +40,9 @@ from projections.reading import read_records
 ENTITLEMENT_TYPES = frozenset(
     {"case_opened", "hired", "resigned", "contract_signed", "decision_granted", "support_ended"}
 )
-#: Bump when the row's content changes shape: rows of an older shape are rebuilt.
-ROW_SCHEMA = 2
+#: Bump when the row's content changes shape (or a rule it stores changes): rows of an
+#: older shape are rebuilt. 3: PLAN-1 is not due before the person is eligible (ELIG-3).
+ROW_SCHEMA = 3
 
 
 @dataclass(frozen=True, slots=True)

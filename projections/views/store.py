@@ -29,6 +29,16 @@ its position from is no longer live, :meth:`ViewStore.write` raises
 Rows are state, not deltas: a row is the fold of its case at some version, and a write
 only replaces an older version (or the same version evaluated on an earlier day), so a
 row written twice, or by two processes at once, is still right.
+
+Beside each row, the store keeps the **blind index** of its 受給者証番号 (``number_ix``, an
+HMAC under a key derived from the key file's KEK, :mod:`domain.finding`) and the id of
+the KEK it was made under (``ix_kek``), so an auditor finds a person by number among every
+office without opening every row (:meth:`ViewStore.find_number`, decision 0035). The index
+is made from the row's person as the store opens it: an erased person (key destroyed)
+has none. A row whose entry is not under the current KEK (stored before the index existed,
+or indexed before an erasure replaced the KEK) is indexed again by :meth:`ViewStore.reindex`,
+without folding its case; a generation stored before these columns gets them when a
+process first reads its pointer (:meth:`ViewStore.active_generation`).
 """
 
 from __future__ import annotations
@@ -45,11 +55,23 @@ from eventsourcing.persistence import Cipher, Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder, SQLiteTransaction
 
+from domain.finding import blind_number, index_key
 from domain.sealing import PersonKey, has_sealed, reveal
+from domain.store.kek import Kek, KekSource
+from domain.store.keyring import WRAPPING_TABLE
 from projections.views.row import ROW_SCHEMA, CaseRow, MonthRow
 
 META = "teichaku_view_meta"
 PROGRESS = "teichaku_view_rebuild"
+#: The blind index's columns, added to a generation stored before them (decision 0035).
+#: ``ix_kek`` is never NULL ('' when not indexed): the planners of both backends then
+#: answer :data:`_STALE_INDEX` from its index, statistics or none.
+INDEX_COLUMNS = {"number_ix": "TEXT", "ix_kek": "TEXT NOT NULL DEFAULT ''"}
+#: Rows indexed again per transaction by :meth:`ViewStore.reindex`.
+REINDEX_BATCH = 500
+#: A row whose index entry is not under the KEK given twice (``ix_kek`` ≠ it): written
+#: as a range on both sides so that both backends answer it from the ``ix_kek`` index.
+_STALE_INDEX = "(ix_kek < %s OR ix_kek > %s)"
 
 
 class GenerationMoved(Exception):
@@ -90,9 +112,16 @@ class ViewStore(TrackingRecorder):
     switch_lock = ""
     #: The notification id's column in the events table.
     event_id = "notification_id"
+    #: How a column is added to a table stored before it (two processes may both try).
+    add_column = "ADD COLUMN IF NOT EXISTS"
     cipher: Cipher | None = None
     #: Finds a case's person key (:class:`domain.store.keyring.KeyStore`), to open the person.
     keys: Callable[[UUID], PersonKey | None] | None = None
+    #: The key file's KEKs (:class:`domain.store.kek.KekSource`): the blind index's key is
+    #: derived from the current one. Without them no row is indexed (and none is found).
+    keks: KekSource | None = None
+    #: Generations this process has seen with the index columns.
+    _shaped: frozenset[int] = frozenset()
 
     # -- names and tables --------------------------------------------------------------
 
@@ -122,11 +151,13 @@ class ViewStore(TrackingRecorder):
             "case_id TEXT, PRIMARY KEY (generation, case_id))",
             f"CREATE TABLE IF NOT EXISTS {case} (case_id TEXT PRIMARY KEY, office_id TEXT, "
             "opened_on TEXT, opened_at TEXT, version INTEGER, computed_on TEXT, "
-            f"row_schema INTEGER, segments TEXT, derived TEXT, person {self.blob})",
+            f"row_schema INTEGER, segments TEXT, derived TEXT, person {self.blob}, "
+            "number_ix TEXT, ix_kek TEXT NOT NULL DEFAULT '')",
             f"CREATE INDEX IF NOT EXISTS {self._index(gen, 'office')} ON {case} "
             "(office_id, opened_at, case_id)",
             f"CREATE INDEX IF NOT EXISTS {self._index(gen, 'order')} ON {case} "
             "(opened_at, case_id)",
+            *self._index_indexes(gen),
             f"CREATE TABLE IF NOT EXISTS {month} (case_id TEXT, month TEXT, office_id TEXT, "
             "face_to_face INTEGER, employer_contacts INTEGER, report_shared BOOLEAN, "
             "billable BOOLEAN, reasons TEXT, warnings TEXT, PRIMARY KEY (case_id, month))",
@@ -139,6 +170,40 @@ class ViewStore(TrackingRecorder):
 
     def _index(self, gen: int, what: str) -> str:
         return f"teichaku_view_g{gen}_{what}"
+
+    def _index_indexes(self, gen: int) -> list[str]:
+        case = self.case_table(gen)
+        return [
+            f"CREATE INDEX IF NOT EXISTS {self._index(gen, 'number')} ON {case} (number_ix)",
+            f"CREATE INDEX IF NOT EXISTS {self._index(gen, 'ixkek')} ON {case} (ix_kek)",
+        ]
+
+    def _ensure_index_columns(self, gen: int) -> None:
+        """Give generation ``gen``'s table the blind index's columns if it was stored
+        before them (once per process); its rows are then indexed by :meth:`reindex`."""
+        if gen in self._shaped:
+            return
+        with self._tx(commit=False) as c:
+            have = self._columns(c, gen)
+        if have and not set(INDEX_COLUMNS) <= have:
+            with self._tx(commit=True) as c:
+                have = self._columns(c, gen)  # again, under the write lock
+                table = self.case_table(gen)
+                for name, kind in INDEX_COLUMNS.items():
+                    if name not in have:
+                        self._run(c, f"ALTER TABLE {table} {self.add_column} {name} {kind}")
+                for sql in self._index_indexes(gen):
+                    self._run(c, sql)
+        self._shaped = self._shaped | {gen}
+
+    def _columns(self, c: Any, gen: int) -> set[str]:
+        """The columns of ``gen``'s case table (none when it does not exist)."""
+        self._run(
+            c, "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = %s",
+            (self.datastore.schema, f"teichaku_case_view_g{gen}"),  # type: ignore[attr-defined]
+        )  # fmt: skip
+        return {str(r["column_name"]) for r in c.fetchall()}
 
     def drop_views(self, gen: int) -> None:
         with self._tx(commit=True) as c:
@@ -184,7 +249,10 @@ class ViewStore(TrackingRecorder):
 
     def active_generation(self) -> int | None:
         value = self.meta("generation")
-        return int(value) if value is not None else None
+        if value is None:
+            return None
+        self._ensure_index_columns(int(value))
+        return int(value)
 
     def switch(self, gen: int, behind: tuple[str, str] | None = None) -> bool:
         """Make ``gen`` the live generation, in one transaction.
@@ -218,21 +286,23 @@ class ViewStore(TrackingRecorder):
         :class:`GenerationMoved` and nothing is written. Rows alone are state: they go to
         the live generation.
         """
+        entries = self._entries(rows)  # before the transaction: keys are read in their own
         with self._tx(commit=True) as c:
             used = self._resolve(c, gen)
             if tracking is not None and gen is not None and used != gen:
                 raise GenerationMoved(gen, used)
             for row in rows:
-                self._upsert(c, used, row)
+                self._upsert(c, used, row, entries.get(row.case_id))
             if tracking is not None:
                 self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
         return used
 
     def write_rebuilt(self, gen: int, rows: Sequence[CaseRow]) -> None:
         """Rows of a rebuild, with the rebuild's progress marks, in one transaction."""
+        entries = self._entries(rows)
         with self._tx(commit=True) as c:
             for row in rows:
-                self._upsert(c, gen, row)
+                self._upsert(c, gen, row, entries.get(row.case_id))
                 self._run(
                     c, f"INSERT INTO {self._q(PROGRESS)} VALUES (%s, %s) ON CONFLICT DO NOTHING",
                     (gen, str(row.case_id)),
@@ -243,22 +313,28 @@ class ViewStore(TrackingRecorder):
             self._run(c, f"SELECT case_id FROM {self._q(PROGRESS)} WHERE generation = %s", (gen,))
             return {str(r["case_id"]) for r in c.fetchall()}
 
-    def _upsert(self, c: Any, gen: int, row: CaseRow) -> None:
+    def _upsert(
+        self, c: Any, gen: int, row: CaseRow, entry: tuple[str | None, str] | None
+    ) -> None:
         table = self.case_table(gen)
+        number_ix, ix_kek = entry if entry is not None else (None, "")
         values = (
             str(row.case_id), row.office_id, row.opened_on.isoformat(),
             utc_text(row.opened_at), row.version, row.computed_on.isoformat(), ROW_SCHEMA,
             _json([(d.isoformat(), s) for d, s in row.segments]), _json(row.derived),
-            self._seal(orjson.dumps(row.person)),
+            self._seal(orjson.dumps(row.person)), number_ix, ix_kek,
         )  # fmt: skip
         self._run(
             c,
-            f"INSERT INTO {table} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            f"INSERT INTO {table} (case_id, office_id, opened_on, opened_at, version, "
+            "computed_on, row_schema, segments, derived, person, number_ix, ix_kek) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (case_id) DO UPDATE SET office_id = excluded.office_id, "
             "opened_on = excluded.opened_on, opened_at = excluded.opened_at, "
             "version = excluded.version, computed_on = excluded.computed_on, "
             "row_schema = excluded.row_schema, segments = excluded.segments, "
-            "derived = excluded.derived, person = excluded.person "
+            "derived = excluded.derived, person = excluded.person, "
+            "number_ix = excluded.number_ix, ix_kek = excluded.ix_kek "
             f"WHERE excluded.version > {table}.version OR (excluded.version = {table}.version "
             f"AND excluded.computed_on >= {table}.computed_on) "
             f"OR excluded.row_schema <> {table}.row_schema "
@@ -289,6 +365,94 @@ class ViewStore(TrackingRecorder):
             self.cipher.decrypt(raw) if self.cipher is not None else raw
         )
         return stored
+
+    # -- the blind index of the 受給者証番号 (decision 0035) ------------------------------
+
+    def index_kek(self) -> Kek | None:
+        """The KEK the index is made under: the one every person key is wrapped under now
+        (the key store's wrapping row, read in its own transaction, so a rotation made by
+        another process is seen), found in the key file. ``None``: no KEKs wired."""
+        if self.keks is None:
+            return None
+        with self._tx(commit=False) as c:
+            self._run(c, f"SELECT kek_id FROM {self._q(WRAPPING_TABLE)} WHERE id = 1")
+            found = c.fetchone()
+        if found is None:
+            return self.keks.current()
+        return self.keks.find(str(found["kek_id"]))
+
+    def _entries(self, rows: Sequence[CaseRow]) -> dict[UUID, tuple[str | None, str]]:
+        """Each row's index entry and the KEK id it is under (none without a KEK)."""
+        kek = self.index_kek() if rows else None
+        if kek is None:
+            return {}
+        key = index_key(kek.key)
+        return {row.case_id: (self._blind(key, row.case_id, row.person), kek.id) for row in rows}
+
+    def _blind(self, key: bytes, case_id: UUID, person: dict[str, Any]) -> str | None:
+        """The entry of the person's 受給者証番号, opened with the person's key: none when
+        the key is destroyed (erased) or the row has no number."""
+        if has_sealed(person):
+            person_key = self.keys(case_id) if self.keys is not None else None
+            person = reveal(person, person_key).payload
+        number = person.get("recipient_number")
+        return blind_number(key, number) if isinstance(number, str) else None
+
+    def reindex(self, gen: int | None, limit: int | None = None) -> int:
+        """Index again every row whose entry is not under the current KEK (stored before
+        the index, or before an erasure replaced the KEK), at most ``limit``; returns how
+        many. Each is opened with its person's key, not folded; a row replaced meanwhile
+        keeps the entry its writer made."""
+        kek = self.index_kek()
+        if kek is None:
+            return 0
+        key, done = index_key(kek.key), 0
+        while limit is None or done < limit:
+            size = REINDEX_BATCH if limit is None else min(REINDEX_BATCH, limit - done)
+            with self._tx(commit=False) as c:
+                used = self._resolve(c, gen)
+                self._run(
+                    c, f"SELECT case_id, version, person FROM {self.case_table(used)} "
+                    f"WHERE {_STALE_INDEX} LIMIT {int(size)}", (kek.id, kek.id),
+                )  # fmt: skip
+                found = [(UUID(str(r["case_id"])), int(r["version"]), self._unseal(r["person"]))
+                         for r in c.fetchall()]  # fmt: skip
+            if not found:
+                break
+            entries = [(self._blind(key, i, person), kek.id, str(i), v) for i, v, person in found]
+            with self._tx(commit=True) as c:
+                if self._resolve(c, gen) != used:
+                    continue  # switched: index the live generation's rows instead
+                for entry in entries:
+                    self._run(
+                        c, f"UPDATE {self.case_table(used)} SET number_ix = %s, ix_kek = %s "
+                        "WHERE case_id = %s AND version = %s", entry,
+                    )  # fmt: skip
+            done += len(found)
+        return done
+
+    def find_number(self, gen: int | None, number: str) -> tuple[int, list[UUID]] | None:
+        """The cases whose 受給者証番号 is ``number`` (exact, its
+        :func:`domain.finding.number_form`), found through the blind index alone, and the
+        generation read; ``None`` when the store has no KEK to make the index with. Rows
+        not indexed under the current KEK are indexed first (after an erasure: all, once)."""
+        for _ in range(3):  # again if an erasure replaced the KEK between index and read
+            self.reindex(gen)
+            kek = self.index_kek()
+            entry = blind_number(index_key(kek.key), number) if kek is not None else None
+            if kek is None or entry is None:
+                return None
+            with self._tx(commit=False) as c:
+                used = self._resolve(c, gen)
+                table = self.case_table(used)
+                # The number's index alone (a planner without statistics may prefer ix_kek's)
+                self._run(c, f"SELECT case_id, ix_kek FROM {table} WHERE number_ix = %s", (entry,))
+                ids = [UUID(str(r["case_id"])) for r in c.fetchall() if r["ix_kek"] == kek.id]
+                self._run(c, f"SELECT 1 FROM {table} WHERE {_STALE_INDEX} LIMIT 1", (kek.id,) * 2)
+                stale = c.fetchone() is not None
+            if not stale:
+                break
+        return used, ids
 
     def _opened(self, rows: list[CaseRow]) -> list[CaseRow]:
         """Rows with the person's values opened with the person's key (or read as erased
@@ -429,6 +593,11 @@ class SQLiteViewStore(ViewStore, SQLiteTrackingRecorder):
     placeholder = "?"
     blob = "BLOB"
     event_id = "rowid"
+    add_column = "ADD COLUMN"  # under BEGIN IMMEDIATE: no other process adds it meanwhile
+
+    def _columns(self, c: Any, gen: int) -> set[str]:
+        self._run(c, f"PRAGMA table_info({self.case_table(gen)})")
+        return {str(r["name"]) for r in c.fetchall()}
 
     @contextmanager
     def _tx(self, *, commit: bool) -> Iterator[Any]:

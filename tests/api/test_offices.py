@@ -45,7 +45,7 @@ def test_due_list_names_each_duty_of_the_month_with_its_rule(
     # 2 to 30 June, the day itself counted: 29 days left, not yet overdue
     assert "残り29日" in rules["MON-1"]["text_ja"] and not rules["MON-1"]["overdue"]
     assert rules["PLAN-1"]["overdue"] is True  # no plan since support started 2024-10-01
-    assert "支援1年目(2024-10-01〜)" in rules["EVID-1"]["text_ja"]
+    assert "EVID-1" not in rules  # year 1's proof is due 2025-09-30, listed from 2025-08-01
     assert "PER-4" not in rules  # the decision ends 2025-09-30: 120 days away
 
 
@@ -76,7 +76,8 @@ def test_billing_lists_each_month_verdict_with_reasons_and_parses_back_from_csv(
     assert november.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(november.content.decode("utf-8-sig"))))
     assert rows[0][:5] == ["受給者証番号", "氏名", "市町村番号", "対象月", "判定"]
-    assert rows[1][0] == "1234567890" and rows[1][4] == "請求不可"
+    # a code after a TAB, so Excel keeps it as text (api.http.spreadsheet)
+    assert rows[1][0] == "\t1234567890" and rows[1][4] == "請求不可"
     assert "MON-2" in rows[1][7] and "MON-4" in rows[1][7]
 
 

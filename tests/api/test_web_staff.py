@@ -170,7 +170,7 @@ def test_a_timeline_entry_is_corrected_from_its_own_prefilled_form(
     # When 訂正 is followed, the hire's own form is filled with what it says now
     form_page = client.get(f"/web/cases/{case_id}", params={"correct": "2"}).text
     assert 'id="amend-h"' in form_page
-    assert re.search(r'name="r.hired_on" type="date" value="2024-04-01"', form_page)
+    assert re.search(r'name="r.hired_on" type="text" value="2024-04-01"', form_page)
     assert 'name="r.employer.name" type="text" value="株式会社サンプル"' in form_page
     # And sending a new day with a reason records a correction of version 2
     form = {"csrf": _csrf(form_page), "type": "event_corrected", "target_version": "2",
@@ -195,7 +195,7 @@ def test_a_correction_with_errors_shows_them_beside_the_prefilled_fields(
     assert shown.status_code == 422
     assert _error_of(shown.text, "f-amend-reason") == "理由を入力してください"
     assert _error_of(shown.text, "f-amend-r-employer-name") == "必須の項目です"
-    assert 'name="r.hired_on" type="date" value="2099-01-01"' in shown.text  # kept as typed
+    assert 'name="r.hired_on" type="text" value="2099-01-01"' in shown.text  # kept as typed
     assert len(cases.records(UUID(case_id))) == before
 
 

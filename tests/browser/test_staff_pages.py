@@ -11,7 +11,7 @@ import pytest
 
 from domain.history import read_history, tokyo_date, utc_now
 from domain.rules.cal import month_end
-from tests.browser.conftest import Site
+from tests.browser.conftest import SCREENSHOTS, Site
 
 pytestmark = pytest.mark.browser
 
@@ -199,4 +199,32 @@ def test_a_meetings_parties_are_ticked_from_what_the_consents_name(
     records = site.cases.records(case_id)
     assert len(records) == before + 1
     assert "ひだまりクリニック(架空)" in records[-1].payload["parties"]
+    page.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_name_typed_in_hiragana_finds_its_row_on_a_desk_and_on_a_phone(
+    site: Site, browser: Any, width: int
+) -> None:
+    phone = {"is_mobile": True, "has_touch": True} if width == 390 else {}
+    page = _signed_in(site, browser, viewport={"width": width, "height": 900}, **phone)
+    # When the worker types the reading in hiragana, with a full-width space, and sends it
+    box = page.get_by_label("名前・フリガナ・受給者証番号")
+    box.fill("みほん\u3000いちろう")
+    with page.expect_navigation():
+        box.press("Enter")
+    assert "q=" not in page.url and "%E3%81%BF" not in page.url  # posted, not in the address
+    # Then the one person is listed, with the reading and the masked number
+    rows = page.locator("table.cases tbody th[scope=row]")
+    assert rows.count() == 1
+    assert rows.first.locator("a").inner_text() == _name(site, "in_support_year3")
+    assert "ミホン イチロウ" in rows.first.inner_text()
+    assert re.search(r"\*{6}\d{4}", rows.first.inner_text())
+    assert box.input_value() == "みほん\u3000いちろう"  # the form keeps what was asked
+    # And nothing is wider than the screen: the page, the form, the list
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for box_of in ("form.find", "div.table-scroll"):
+        assert page.locator(box_of).bounding_box()["width"] <= width, box_of
+    page.screenshot(path=str(SCREENSHOTS.parent.parent / "var" / f"find-{width}.png"),
+                    full_page=True)  # fmt: skip
     page.close()

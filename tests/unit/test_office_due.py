@@ -42,8 +42,10 @@ def test_end_2_is_due_from_three_months_before_the_end_until_a_sharing_is_record
 
 def test_evidence_of_the_current_support_year_clears_evid_1() -> None:
     b = supported()
-    b.event("evidence_received", received_on="2025-09-20", kind="employment_certificate",
-            covers_on="2025-09-15")  # fmt: skip
+    b.event("evidence_received", received_on="2025-06-20", kind="employment_certificate",
+            covers_on="2025-06-15")  # fmt: skip
 
     assert "EVID-1" not in rules_on(b, "2025-09-30")  # year 1: 2024-10-01 .. 2025-09-30
-    assert "支援2年目(2025-10-01〜)" in rules_on(b, "2025-10-01")["EVID-1"]
+    # year 2 (2025-10-01 .. 2026-09-30) is listed from 60 days before its last day (⚠)
+    assert "EVID-1" not in rules_on(b, "2026-07-31")
+    assert "支援2年目(2025-10-01〜)" in rules_on(b, "2026-08-01")["EVID-1"]

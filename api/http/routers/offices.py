@@ -2,14 +2,13 @@
 
 All three read the stored case views of the office (``projections.views.follower``) — never a
 fold of every case — and are logged once per request, naming the cases shown. Staff
-read their own office; auditors and admins any. CSV answers are UTF-8 with a BOM so
-that spreadsheet programs read the Japanese text.
+read their own office; auditors and admins any. The CSV answers are the same files as the
+staff pages' downloads (:func:`billing_table`, :func:`retention_table`, written by
+:mod:`api.http.spreadsheet`: UTF-8 with a BOM, leading zeros kept, formulas neutralised).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date
 from typing import Annotated, Any
@@ -21,10 +20,11 @@ from api.http.auth import Principal, ensure_can_read
 from api.http.deps import CasesDep, PrincipalDep, parse_day, parse_month
 from api.http.input_errors import invalid
 from api.http.routers.case_list import fresh_views
+from api.http.spreadsheet import Table, download
 from domain.history import tokyo_date
 from domain.store.application import CaseLog
 from projections.views.follower import CaseViews
-from projections.views.office import billing_line, due_items, retention
+from projections.views.office import billing_lines, due_items, retention
 from projections.views.row import CaseRow
 
 router = APIRouter(prefix="/offices", tags=["事業所"])
@@ -60,17 +60,9 @@ def office_billing(
     parse_month(month, "month")  # YYYY-MM within domain.days' range
     today = tokyo_date(cases.clock())
     rows = _office_rows(request, response, principal, cases, office_id, today, "/offices/billing")
-    lines = [billing_line(r, month, today) for r in rows]
-    lines = [line for line in lines if line["verdict"] != "out_of_period"]
+    lines = billing_lines(rows, month, today)
     if format == "csv":
-        return csv_response(f"billing-{office_id}-{month}.csv",
-                    ["受給者証番号", "氏名", "市町村番号", "対象月", "判定", "対面支援回数",
-                     "レポート共有", "理由(ルールID)", "ケースID"],
-                    [[ln["recipient_number"], ln["name"], ln["municipality_code"], ln["month"],
-                      VERDICT_JA[ln["verdict"]], ln["face_to_face"],
-                      "済" if ln["report_shared"] else "未",
-                      " / ".join(f"{r['rule']}: {r['text_ja']}" for r in ln["reasons"]),
-                      ln["case_id"]] for ln in lines])  # fmt: skip
+        return download(billing_table(office_id, month, lines), "csv")
     return {"office_id": office_id, "month": month, "lines": lines,
             "note_ja": "請求前の確認用の一覧です。国保連への伝送形式ではありません。"}  # fmt: skip
 
@@ -87,17 +79,38 @@ def office_retention(
     rows = _office_rows(request, response, principal, cases, office_id, today, "/offices/retention")
     report = retention(rows, fiscal_year).as_json()
     if format == "csv":
-        return csv_response(f"retention-{office_id}-{fiscal_year}.csv",
-                    ["受給者証番号", "氏名", "定着(年度末に雇用継続)", "根拠の記録(版番号)",
-                     "ケースID"],
-                    [[u["recipient_number"], u["name"], "はい" if u["retained"] else "いいえ",
-                      " ".join(str(v) for v in u["events"]), " ".join(u["cases"])]
-                     for u in report["users"]])  # fmt: skip
+        return download(retention_table(office_id, report), "csv")
     return {"office_id": office_id, **report}
 
 
 VERDICT_JA = {"billable": "請求可", "unbillable": "請求不可", "in_progress": "今月(途中)",
                "out_of_period": "対象期間外"}  # fmt: skip
+#: Columns a spreadsheet must keep as text (leading zeros; a month is not a date).
+CODES = frozenset({"受給者証番号", "市町村番号", "事業所番号", "対象月"})
+
+
+def billing_table(office_id: str, month: str, lines: list[dict[str, Any]]) -> Table:
+    """The billing check as a file: one row per line of :func:`billing_lines`."""
+    header = ["受給者証番号", "氏名", "市町村番号", "対象月", "判定", "対面支援回数",
+              "レポート共有", "理由(ルールID)", "ケースID", "事業所番号"]  # fmt: skip
+    rows = [[ln["recipient_number"], ln["name"], ln["municipality_code"], ln["month"],
+             VERDICT_JA[ln["verdict"]], ln["face_to_face"], "済" if ln["report_shared"] else "未",
+             " / ".join(f"{r['rule']}: {r['text_ja']}" for r in ln["reasons"]),
+             ln["case_id"], office_id] for ln in lines]  # fmt: skip
+    return Table(f"請求前チェック {month}", f"請求前チェック_{office_id}_{month}",
+                 f"billing-{office_id}-{month}", header, rows, CODES)  # fmt: skip
+
+
+def retention_table(office_id: str, report: dict[str, Any]) -> Table:
+    """The persons behind the retention rate (RATE ⚠) as a file: one row per person."""
+    year = report["fiscal_year"]
+    header = ["受給者証番号", "氏名", "定着(年度末に雇用継続)", "根拠の記録(版番号)", "ケースID",
+              "事業所番号"]  # fmt: skip
+    rows = [[u["recipient_number"], u["name"], "はい" if u["retained"] else "いいえ",
+             " ".join(str(v) for v in u["events"]), " ".join(u["cases"]), office_id]
+            for u in report["users"]]  # fmt: skip
+    return Table(f"就労定着率 {year}年度", f"就労定着率_{office_id}_{year}年度",
+                 f"retention-{office_id}-{year}", header, rows, CODES)  # fmt: skip
 
 
 def _office_rows(
@@ -127,16 +140,3 @@ def office_rows(
     rows = views.refresh(rows, max(day, tokyo_date(cases.clock())), gen)
     record_listing(cases, principal, endpoint, on=day, case_ids=[r.case_id for r in rows])
     return rows
-
-
-def csv_response(filename: str, header: list[str], lines: list[list[Any]]) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(lines)
-    body = "\ufeff" + out.getvalue()
-    return Response(
-        body.encode("utf-8"), media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )  # fmt: skip
-

@@ -54,11 +54,56 @@ function enhanceRecordForms(section) {
     });
     const url = new URL(window.location.href);
     url.searchParams.set("type", pick.value);
-    window.history.replaceState(null, "", url);
+    window.history.replaceState(window.history.state, "", url); // keeps the one-time key
+  });
+}
+
+// Record once (api/web/once.py): a form that writes carries a one-time key. Going Back,
+// the browser fetches the page again (no-store) with a new key yet fills in again what
+// was typed; so each history entry keeps the key it was first shown with, and a form
+// sent again from it is answered "already recorded" instead of stored twice. Reloading
+// the page starts afresh (nothing is filled in again): it keeps its new key.
+const SENT_BEFORE = "このフォームは一度送信しています。もう一度送信しても二重には記録されません"
+  + "(記録済みのときは、そう表示します)。";
+
+function keepOneTimeKeys() {
+  const inputs = document.querySelectorAll('input[type="hidden"][name="once"]');
+  if (!inputs.length) return;
+  const current = () => (window.history.state && typeof window.history.state === "object"
+    ? window.history.state : {});
+  const state = current();
+  const [navigation] = performance.getEntriesByType("navigation");
+  inputs.forEach((input) => input.form.addEventListener("submit", () => {
+    window.history.replaceState({ ...current(), sent: true }, "");
+  }));
+  // Restored from the back/forward cache, the page keeps its key: only say it was sent.
+  window.addEventListener("pageshow", (e) => { if (e.persisted) saySent(inputs, current()); });
+  if (state.once && navigation && navigation.type === "back_forward") {
+    inputs.forEach((input) => { input.value = state.once; });
+    saySent(inputs, state);
+    return;
+  }
+  window.history.replaceState({ once: inputs[0].value }, "");
+}
+
+function saySent(inputs, state) {
+  if (!state.sent) return;
+  inputs.forEach((input) => {
+    // Once above the forms of a section (the case page shows one of its forms at a time).
+    const place = input.form.closest("section") || input.form;
+    if (place.querySelector(".sent-before")) return;
+    const said = document.createElement("p");
+    said.className = "banner sent-before";
+    said.setAttribute("role", "status");
+    said.textContent = SENT_BEFORE;
+    const heading = place.querySelector("h2");
+    if (heading && place !== input.form) heading.after(said);
+    else place.prepend(said);
   });
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  keepOneTimeKeys();
   const asOf = document.querySelector("form.asof");
   if (asOf) enhanceAsOf(asOf);
   const record = document.querySelector("section.record");
