@@ -211,9 +211,9 @@ def _next_steps(reading: Reading, goals: tuple[str, ...], last: date) -> str:
     plan = plan_status(reading)
     due = plan.review_due_by
     if plan.overdue and due is not None:
-        text += f"\n支援計画の見直し期限({due.isoformat()})を過ぎています。見直します(PLAN-2)。"
+        text += f"\n支援計画の見直し期限({due.isoformat()})を過ぎています。見直します。"
     elif due is not None and due <= month_end(date.fromordinal(last.toordinal() + 1)):
-        text += f"\n支援計画の見直し期限は{due.isoformat()}です(PLAN-2)。"
+        text += f"\n支援計画の見直し期限は{due.isoformat()}です。"
     return text
 
 

@@ -45,9 +45,13 @@ class _Report(FPDF):
         self.cell(0, 5, f"{self.footer_text}  {self.page_no()}/{{nb}}", align="C")
 
 
-def render_pdf(report: SupportReport, sha256: str, font: Path | None = None) -> bytes:
-    """The report as PDF bytes; the footer of every page carries the content's SHA-256."""
-    pdf = _Report(f"内容のSHA-256: {sha256}")
+def render_pdf(
+    report: SupportReport, sha256: str, font: Path | None = None, *, office_copy: bool = True
+) -> bytes:
+    """The report as PDF bytes. The office's copy (事業所控え) carries the content's SHA-256
+    in every page's footer and the rule ids of the MON-1 verdict; the copy handed to the
+    person and the employer carries neither (words they do not use)."""
+    pdf = _Report(f"事業所控え 内容のSHA-256: {sha256}" if office_copy else "支援レポート")
     pdf.add_font(FONT, fname=str(font or japanese_font()))
     pdf.set_title(f"支援レポート {report.month}")
     pdf.set_lang("ja")
@@ -71,8 +75,8 @@ def render_pdf(report: SupportReport, sha256: str, font: Path | None = None) -> 
     revised = report.plan_revised_on.isoformat() if report.plan_revised_on else None
     goals = [f"・{g}" for g in report.goals]
     _text(pdf, "\n".join([f"(計画の見直し日 {revised})", *goals]) if revised else "計画なし", 6)
-    _section(pdf, "対面支援の要件(MON-1)")
-    _text(pdf, _verdict_text(report), 6)
+    _section(pdf, "対面支援の要件(MON-1)" if office_copy else "対面支援の要件")
+    _text(pdf, _verdict_text(report, office_copy), 6)
     _section(pdf, "今月の様子")
     _text(pdf, report.situation, 6)
     _section(pdf, "次月に向けて")
@@ -80,11 +84,12 @@ def render_pdf(report: SupportReport, sha256: str, font: Path | None = None) -> 
     return bytes(pdf.output())
 
 
-def _verdict_text(report: SupportReport) -> str:
+def _verdict_text(report: SupportReport, rules: bool) -> str:
     v = report.verdict
     if v.met:
-        return f"満たしています(MON-1: 本人との対面支援 {v.face_to_face}回)"
-    return "\n".join(["満たしていません", *(f"{rule}: {text}" for rule, text in v.reasons)])
+        return f"満たしています({'MON-1: ' if rules else ''}本人との対面支援 {v.face_to_face}回)"
+    reasons = (f"{rule}: {text}" if rules else f"・{text}" for rule, text in v.reasons)
+    return "\n".join(["満たしていません", *reasons])
 
 
 def _section(pdf: FPDF, title: str) -> None:

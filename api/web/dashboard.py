@@ -34,6 +34,7 @@ from urllib.parse import urlencode
 
 from api.http.access_log import record_listing
 from api.http.auth import Principal
+from api.web.month_words import month_words
 from domain.finding import NUMBER_DIGITS, masked_number, number_form, search_form
 from domain.payloads import ERASED
 from domain.rules import per
@@ -292,7 +293,7 @@ def needs(shown: dict[str, Any]) -> dict[str, bool]:
     """What a row (as :func:`_row` shows it) needs, by the keys of :data:`DUE_JA`."""
     return {
         "face_to_face": shown["no_face_to_face"],
-        "billing": shown["lacking"] is not None,
+        "billing": shown["lacking"],
         "renewal": shown["renewal_soon"],
         "plan": shown["plan_overdue"],
         "consent": shown["consent_problems"] > 0,
@@ -346,9 +347,8 @@ def _row(row: CaseRow, today: date) -> dict[str, Any]:
     plan = derived["plan"]
     plan_due = date.fromisoformat(plan["review_due_by"]) if plan["review_due_by"] else None
     no_face_to_face = supporting and this_month is not None and not this_month.face_to_face
-    lacking = None  # the rules this month does not meet yet (decision 0028: in progress)
-    if this_month is not None and not this_month.billable:
-        lacking = ", ".join(dict.fromkeys(str(r["rule"]) for r in this_month.reasons))
+    # the month's state in the words every page uses (decision 0028: in progress)
+    words = month_words(this_month, today) if supporting and this_month is not None else None
     deadlines = [
         month_end(today) if no_face_to_face else None,
         renewal,
@@ -367,7 +367,8 @@ def _row(row: CaseRow, today: date) -> dict[str, Any]:
         "face_to_face": this_month.face_to_face if this_month else None,
         "no_face_to_face": no_face_to_face,
         "days_left": days_left(month, today),
-        "lacking": lacking,
+        "words": words,
+        "lacking": this_month is not None and not this_month.billable,
         "renewal": renewal,
         "renewal_soon": renewal is not None and per.renewal_warning(renewal, today),
         "plan_due": plan["review_due_by"],

@@ -31,6 +31,9 @@ from domain.rules.con import INFORMATION_CATEGORIES_JA, information_key, party_k
 
 #: Initial values of inputs, by dotted name.
 DEFAULTS = {"written": "true"}
+#: Fields the staff never type: the report page fills ``report_sha256`` when it records the
+#: sharing; the form carries it hidden (a correction keeps it), the JSON API still takes it.
+HIDDEN = frozenset({"report_sha256"})
 
 
 def form_fields(event_type: str) -> list[Field]:
@@ -48,6 +51,7 @@ def _fields(model: type[BaseModel], prefix: str) -> list[Field]:
             continue
         label = FIELD_LABEL_JA.get(dotted, FIELD_LABEL_JA.get(name, name))
         kind, choices = ("digits", ()) if _digits(info) else _kind(annotation)
+        kind = "hidden" if dotted in HIDDEN else kind
         out.append(
             Field(dotted, kind, label, info.is_required(), choices, DEFAULTS.get(dotted, ""))
         )

@@ -103,7 +103,7 @@ def due_page(request: Request, office_id: str) -> Response:
         found = [(r, due_items(r, today)) for r in rows]
         return _page(request, "office_due.html", principal=principal, office=office_id,
                      today=today, cases=[(r, items) for r, items in found if items],
-                     current="due")  # fmt: skip
+                     months=_due_months(today), current="due")  # fmt: skip
 
     return _guarded(request, render)
 
@@ -133,6 +133,11 @@ def retention_page(request: Request, office_id: str, fiscal_year: int | None = N
                      current="retention")  # fmt: skip
 
     return _guarded(request, render)
+
+
+def _due_months(today: date) -> tuple[str, str]:
+    """Last month and this one: the due list says each case's state of both (month_words)."""
+    return _last_month(today), month_of(today)
 
 
 def month_ok(month: str) -> bool:

@@ -42,6 +42,7 @@ from api.web.forms import (
     picked,
     place_problems,
 )
+from api.web.month_words import billing_words, month_words
 from api.web.notice import next_step, notice
 from api.web.once import key_of, write_once
 from api.web.session import SESSION_LIFETIME, TOO_MANY_JA
@@ -63,6 +64,7 @@ COOKIE = "teichaku_token"
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(RULES=RULES, STATUS=STATUS_LABEL_JA, TYPES=TYPE_LABEL_JA)
+templates.env.globals.update(month_words=month_words, billing_words=billing_words)
 templates.env.filters["changes"] = changed_fields
 templates.env.filters.update(consent_options=consent_options, picked=picked)
 templates.env.filters.update(content=entry_content, staff_label=staff_label)  # the 経過 list

@@ -57,8 +57,10 @@ async def report_print(request: Request, case_id: UUID) -> Response:
         case, view, problems = _read(request, principal, case_id, "web:report-print", form)
         if view is None:
             return _bad_month(request, principal, case, problems)
+        office = _office_copy(request, form)
         return _page(request, "support_report_print.html", principal=principal,
-                     case_id=case_id, view=view, r=view.report)  # fmt: skip
+                     case_id=case_id, view=view, r=view.report, office_copy=office,
+                     rule_ids="full" if office else "")  # fmt: skip
 
     return _guarded(request, render)
 
@@ -71,7 +73,7 @@ async def report_pdf(request: Request, case_id: UUID) -> Response:
         case, view, problems = _read(request, principal, case_id, "web:report-pdf", form)
         if view is None:
             return _bad_month(request, principal, case, problems)
-        return pdf_response(view)
+        return pdf_response(view, office_copy=_office_copy(request, form))
 
     return _guarded(request, render)
 
@@ -110,6 +112,12 @@ async def share_report(request: Request, case_id: UUID) -> Response:
 
 
 # -- helpers ---------------------------------------------------------------------------
+
+
+def _office_copy(request: Request, form: Form | None) -> bool:
+    """事業所控え (hash and rule ids) when asked; else the copy for the person and employer."""
+    values = form if form is not None else request.query_params
+    return str(values.get("copy", "")) == "office"
 
 
 async def _form_data(request: Request) -> Form | None:
@@ -203,8 +211,10 @@ def _form(
     return _page(
         request, "support_report.html", 422 if problems else 200, principal=principal,
         case_id=case.id, view=view, r=view.report, errors=errors, chosen=chosen,
+        today=tokyo_date(request.app.state.cases.clock()),  # the month's words (month_words)
         others="\n".join(_others(form)), csrf=_csrf(request), once=key_of(form or {}),
-        can_write=principal.role != "auditor",
+        can_write=principal.role != "auditor", auditing=principal.role in ("auditor", "admin"),
+        rule_ids="small",  # on the page a rule id answers "why", in a smaller type
     )  # fmt: skip
 
 

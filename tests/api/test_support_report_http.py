@@ -206,8 +206,9 @@ def test_recording_the_sharing_links_the_edited_reports_hash_and_the_month_turns
     assert (payload["month"], payload["shared_on"]) == (MONTH, "2025-06-02")
     month = _month(client, auth, supported)
     assert month["report_shared"] is True and month["billable"] is True
-    # The print view of the same text shows the same hash: the paper names the event.
-    printed = client.post(f"/web/cases/{supported}/report/print", data=form)
+    # The office's copy (事業所控え) of the same text shows the same hash: the paper names
+    # the event (the copy for the person and the employer carries no hash, issue 20).
+    printed = client.post(f"/web/cases/{supported}/report/print", data={**form, "copy": "office"})
     assert payload["report_sha256"] in printed.text and "休憩も取れています。" in printed.text
 
 

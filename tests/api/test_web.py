@@ -247,7 +247,8 @@ def test_dashboard_shows_the_current_month_in_progress_until_it_ends(
     _sign_in(client, tokens["staff"])
     # When the dashboard is read, then June is in progress (29 days left), not red
     page = client.get("/web/").text
-    link = f'<a href="/web/cases/{case_id}#months-h">今月まだ(残り29日)</a>'
+    words = "今月まだ: 対面支援・支援レポート(残り29日)"  # api/web/month_words.py
+    link = f'<a href="/web/cases/{case_id}#months-h" data-month-words="in_progress">{words}</a>'
     assert f'<td class="pending">{link}</td>' in page
     assert "請求不可" not in page
 
@@ -264,7 +265,7 @@ def test_case_page_agrees_the_current_month_is_in_progress_and_an_ended_one_is_u
     # When the case page is read, then June is pending with the dashboard's words ...
     page = client.get(f"/web/cases/{case_id}").text
     assert 'data-month="2025-06" data-billable="pending"' in page
-    assert "今月まだ(残り29日)" in page
+    assert "今月まだ: 対面支援・支援レポート(残り29日)" in page
     # ... and May, which has ended, stays red and unbillable
     assert '<td class="ng" data-month="2025-05" data-billable="no">' in page
     # And judged on 2025-05-31 (May's last day), May is in progress with one day left

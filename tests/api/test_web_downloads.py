@@ -202,14 +202,14 @@ def test_the_billing_page_sums_up_persons_verdicts_and_reasons(
     # 2024-11: both persons without a face-to-face contact → 2 unbillable, MON-2 twice
     november = client.get(BILLING, params={"month": "2024-11"}).text
     totals = _totals(november)
-    assert totals == {"人数": "2 人", "請求可": "0 件", "請求不可": "2 件", "今月(途中)": "0 件"}
+    assert totals == {"人数": "2 人", "請求可": "0 件", "請求不可": "2 件", "今月まだ": "0 件"}
     counts = _reason_counts(november)
     assert counts["MON-2"] == ("2", "0")
     # 2024-10 was billable for both
     assert _totals(client.get(BILLING, params={"month": "2024-10"}).text)["請求可"] == "2 件"
     # The month in progress (the clock's June 2025) is counted apart, not unbillable
     june = client.get(BILLING, params={"month": "2025-06"}).text
-    assert _totals(june)["今月(途中)"] == "2 件" and _totals(june)["請求不可"] == "0 件"
+    assert _totals(june)["今月まだ"] == "2 件" and _totals(june)["請求不可"] == "0 件"
     assert _reason_counts(june)["MON-2"] == ("0", "2")
 
 

@@ -66,3 +66,16 @@ def test_staff_read_no_version_numbers_while_auditors_still_do(
 
     assert not re.search(r"第\d+版", staff)
     assert re.search(r"第\d+版", auditor)
+
+
+def test_no_staff_part_of_the_case_page_shows_a_version_number(
+    client: TestClient, tokens: dict[str, str], case_id: str,
+    post_event: Callable[..., httpx.Response],
+) -> None:  # fmt: skip
+    post_event(case_id, "contact_recorded", **VISIT)
+    _sign_in(client, tokens["staff"])
+    page = client.get(f"/web/cases/{case_id}").text
+    body = page.split("<main")[1].split('id="record-h"')[0]  # the form's own hints aside
+
+    found = re.search(r"第\d+版", body)
+    assert found is None, body[found.start() - 150 : found.end() + 20]

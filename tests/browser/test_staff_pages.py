@@ -38,7 +38,9 @@ def test_the_month_in_progress_reads_the_same_on_the_dashboard_and_the_case_page
     today = tokyo_date(utc_now())
     left = (month_end(today) - today).days + 1
     page = _signed_in(site, browser)
-    pending = page.locator("td.pending a", has_text=f"今月まだ(残り{left}日)")
+    pending = page.locator(  # 「今月まだ: 対面支援…(残りN日)」 (api/web/month_words.py)
+        'td.pending a[data-month-words="in_progress"]', has_text=f"(残り{left}日)"
+    )
     if pending.count() == 0:  # every case in support already met this month
         pytest.skip("no case in support without a face-to-face contact this month")
     assert page.locator("td.ng", has_text="請求不可").count() == 0
@@ -46,7 +48,7 @@ def test_the_month_in_progress_reads_the_same_on_the_dashboard_and_the_case_page
     cell = page.locator(f'td[data-month="{today:%Y-%m}"]')
     cell.wait_for()
     assert cell.get_attribute("data-billable") == "pending"
-    assert f"今月まだ(残り{left}日)" in cell.inner_text()
+    assert f"(残り{left}日)" in cell.inner_text() and "今月まだ: " in cell.inner_text()
     page.close()
 
 

@@ -79,11 +79,17 @@ def test_staff_prints_and_shares_a_months_report_from_the_case_page(
     assert refused.is_disabled()
     assert "CON-2" in page.locator(f"#{refused.get_attribute('aria-describedby')}").inner_text()
 
-    # The print view shows the edited text, and only the report when printed.
+    # The print view shows the edited text, and only the report when printed; the copy for
+    # the person carries no hash, the office's copy (事業所控え) does (issue 20).
     page.get_by_label("今月の様子(編集できます)").fill(EDITED)
     page.get_by_role("button", name="印刷用に表示").click()
     page.get_by_role("heading", name="今月の様子").wait_for()
     assert EDITED in page.locator(".report-text").first.inner_text()
+    assert page.locator(".report-hash").count() == 0
+    page.go_back()
+    page.get_by_label("今月の様子(編集できます)").fill(EDITED)
+    page.get_by_role("button", name="事業所控え(ハッシュ付き)を印刷").click()
+    page.get_by_role("heading", name="今月の様子").wait_for()
     printed_hash = page.locator(".report-hash code").inner_text()
     page.emulate_media(media="print")
     assert not page.locator("header").is_visible()
@@ -112,4 +118,50 @@ def test_staff_prints_and_shares_a_months_report_from_the_case_page(
     assert last.type == "support_report_shared"
     assert last.payload["shared_with"] == ["本人", "株式会社みほん"]
     assert last.payload["report_sha256"] == printed_hash  # the paper names the event
+    page.close()
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+def _phone(site: Site, browser: Any) -> Any:
+    page = browser.new_page(locale="ja-JP", **PHONE)
+    page.goto(f"{site.url}/web/login")
+    page.get_by_label("アクセストークン").fill(site.demo.tokens["staff"])
+    page.get_by_role("button", name="ログイン").click()
+    page.get_by_role("heading", name="事業所のケース").wait_for()
+    return page
+
+
+def test_at_390_px_the_report_page_is_no_wider_than_the_phone(site: Site, browser: Any) -> None:
+    case_id, month = _record_case(site)
+    site.cases.record(case_id, "contact_recorded", {  # a second table, a longer row
+        "contact_on": f"{month}-12", "counterpart": "employer", "mode": "phone",
+        "place": "電話", "party": "株式会社みほん", "summary": "勤務状況を確認しました。遅刻なし。",
+    }, recorded_by="支援員 試験")  # fmt: skip
+    page = _phone(site, browser)
+    page.goto(f"{site.url}/web/cases/{case_id}/report?month={month}")
+    page.get_by_role("heading", name="本人との対面支援(1回)").wait_for()
+    page.screenshot(path="/tmp/shots/report-390.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.close()
+
+
+def test_at_390_px_the_case_page_jumps_to_the_record_form_from_its_first_screen(
+    site: Site, browser: Any
+) -> None:
+    case_id, _ = _record_case(site)
+    page = _phone(site, browser)
+    page.goto(f"{site.url}/web/cases/{case_id}")
+    jump = page.get_by_role("link", name="記録する(入力欄へ移動)")
+    box = jump.bounding_box()
+    assert jump.is_visible() and box is not None and box["y"] + box["height"] <= 844
+    page.screenshot(path="/tmp/shots/case-390-top.png")
+    form = page.get_by_role("heading", name="記録する", exact=True)
+    assert not form.evaluate("el => el.getBoundingClientRect().top < innerHeight")
+    jump.click()
+    page.wait_for_function("location.hash === '#record-h'")
+    assert form.evaluate("el => { const r = el.getBoundingClientRect(); "
+                         "return r.top >= 0 && r.top < innerHeight; }")  # fmt: skip
+    page.screenshot(path="/tmp/shots/case-390-form.png")
     page.close()

@@ -80,7 +80,7 @@ def test_next_steps_name_a_plan_review_falling_due_by_the_end_of_next_month(
     builder: CaseBuilder,
 ) -> None:
     # Revised 2024-10-01 → due by 2024-12-31 (PLAN-2, CAL-2), the end of the next month.
-    assert "支援計画の見直し期限は2024-12-31です(PLAN-2)" in _draft(builder).next_steps
+    assert "支援計画の見直し期限は2024-12-31です。" in _draft(builder).next_steps
     assert "見直し期限" not in _draft(builder, month="2024-10").next_steps
     overdue = _draft(builder, on="2025-02-05").next_steps  # read after the due day
     assert "見直し期限(2024-12-31)を過ぎています" in overdue

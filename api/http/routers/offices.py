@@ -83,7 +83,7 @@ def office_retention(
     return {"office_id": office_id, **report}
 
 
-VERDICT_JA = {"billable": "請求可", "unbillable": "請求不可", "in_progress": "今月(途中)",
+VERDICT_JA = {"billable": "請求可", "unbillable": "請求不可", "in_progress": "今月まだ",
                "out_of_period": "対象期間外"}  # fmt: skip
 #: Columns a spreadsheet must keep as text (leading zeros; a month is not a date).
 CODES = frozenset({"受給者証番号", "市町村番号", "事業所番号", "対象月"})

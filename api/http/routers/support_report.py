@@ -98,11 +98,12 @@ def report_view(
     return ReportView(report, content_sha256(report), shared_on, found, shared, now)
 
 
-def pdf_response(view: ReportView) -> Response:
-    """The PDF as a download named by month (never by the person's name)."""
+def pdf_response(view: ReportView, *, office_copy: bool = True) -> Response:
+    """The PDF as a download named by month (never by the person's name); the office's copy
+    (with the hash and rule ids) unless the copy for the person and the employer is asked."""
     name = f"support-report-{view.report.month}.pdf"
     return Response(
-        render_pdf(view.report, view.sha256),
+        render_pdf(view.report, view.sha256, office_copy=office_copy),
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
