@@ -29,8 +29,9 @@ from domain.days import (
     instant_in_range,
     month_in_range,
 )
-from domain.history import History, Recorded, read_history, tokyo_date
+from domain.history import Recorded, read_history, tokyo_date
 from domain.store.application import CaseLog
+from domain.transfer import current_office
 from projections.reading import Reading, read_case, read_records
 
 _bearer = HTTPBearer(
@@ -138,18 +139,12 @@ ReadWindowDep = Annotated[ReadWindow, Depends(read_window)]
 
 def office_of(records: list[Recorded]) -> str | None:
     """The case's office as known now (a corrected office id counts)."""
-    return _office(read_history(records))
+    return current_office(read_history(records))
 
 
 def case_office(case: Case) -> str | None:
     """The office of a loaded case as known now (its history is the aggregate's own)."""
-    return _office(case.history())
-
-
-def _office(history: History) -> str | None:
-    opened = history.opened()
-    office = getattr(opened.payload, "office_id", None) if opened else None
-    return str(office) if office is not None else None
+    return current_office(case.history())
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,8 +92,15 @@ class KeyStore:
         completed by calling it again.
         """
         self.forget(case_id)
+        return self._rotate(delete=case_id)
+
+    def _rotate(self, delete: UUID | None) -> bool:
+        """Re-wrap every key under a new KEK (deleting ``delete``'s), then drop the old KEK.
+
+        A rotation a crash left unfinished is finished under its own new KEK instead.
+        """
         with self.keks.rotating() as new:
-            deleted = self._rewrap_all(new, delete=case_id)
+            deleted = self._rewrap_all(new, delete=delete)
         self._reclaim()
         self.keks.finish_rotation()
         return deleted
@@ -229,17 +236,10 @@ class SQLKeyStore(KeyStore):
                 f"鍵ファイルがこのデータベースのものではありません: {_where(self.keks)}"
             )
         if self.keks.previous() is not None:  # a rotation a crash left unfinished
-            self.finish_rotation()
+            self._rotate(delete=None)
         elif legacy or recorded is None:
             self._rewrap_all(self.keks.current(), delete=None)
             self._reclaim()
-
-    def finish_rotation(self) -> None:
-        """Finish a rotation (re-wrap under the current KEK, then drop the previous one)."""
-        with self.keks.rotating() as new:
-            self._rewrap_all(new, delete=None)
-        self._reclaim()
-        self.keks.finish_rotation()
 
     def _select(self, case_id: UUID) -> tuple[bytes, str | None] | None:
         with self._tx(commit=False) as c:
