@@ -156,6 +156,26 @@ class PriorService(Payload):
     kind: PriorServiceKind
     ended_on: IsoDate | None = None
     temporary_while_employed: bool = False
+    #: FEE-2 ⚠ (issue 22): the prior service's 事業所番号, and whether this office runs it
+    #: jointly (一体的運営: then no 初期加算). Absent: not recorded.
+    provider_office_id: Digits10 | None = None
+    run_jointly: bool | None = None
+
+
+CapCategory = Literal["public_assistance", "low_income", "general_1", "general_2"]
+
+
+class ClaimFacts(Payload):
+    """What the month's claim needs of the person (issue 22), all optional.
+
+    ``special_area_home``: the person lives in a 中山間地域等 area (FEE-6 ○);
+    ``cap_managed_here``: this office manages the person's monthly cap (FEE-7 ○);
+    ``cap_category``: the cap category (FEE-10 ✔).
+    """
+
+    special_area_home: bool | None = None
+    cap_managed_here: bool | None = None
+    cap_category: CapCategory | None = None
 
 
 class CaseOpened(Payload):
@@ -165,11 +185,15 @@ class CaseOpened(Payload):
     office_id: Digits10
     prior_service: PriorService
     opened_on: IsoDate
+    #: Issue 22 (optional; a change later is a correction of this event): claim facts.
+    claim: ClaimFacts | None = None
 
 
 class Employer(Payload):
     name: Name
     corporate_number: Digits13 | None = None
+    #: FEE-6 ○ (issue 22): the workplace is in a 中山間地域等 area.
+    special_area: bool | None = None
 
 
 class Hired(Payload):
@@ -234,12 +258,20 @@ class ContactRecorded(Payload):
     summary: PersonalNote | None = None
 
 
+MeetingExplainer = Literal["service_manager", "other_staff"]
+
+
 class CaseMeetingHeld(Payload):
     held_on: IsoDate
     parties: Parties
     person_attended: bool | None = None
     information_shared: InformationShared
     summary: PersonalNote | None = None
+    #: FEE-3 ○ (issue 22): who explained the support plan — the サービス管理責任者 ((Ⅰ)) or
+    #: another staff member who reports to them ((Ⅱ)); and the outside bodies (関係機関)
+    #: that took part. Absent: not a 地域連携会議 as far as the records say.
+    explained_by: MeetingExplainer | None = None
+    outside_bodies: Annotated[list[Name], Field(min_length=1), MaxItems(PARTIES_MAX)] | None = None
 
 
 class PlanRevised(Payload):

@@ -1,4 +1,4 @@
-"""The rulebook's catalogue: every rule id of spec/rules.md with its source.
+"""The rulebook's catalogue: every rule id of spec/rules.md and spec/fees.md with its source.
 
 Derived dates and verdicts name a rule from here; :data:`RULES` is what the API and
 the pages use to print the rule's title, source, and whether it rests on an
@@ -8,6 +8,8 @@ interpretation (⚠), so a reader knows where judgement entered.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from domain.rules.fee import FEE_RULES
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +74,10 @@ _CATALOGUE = [
         "END-2", "終了3か月前からの情報共有(支援体制構築)", "令和6年度報酬改定", interpretive=True
     ),
     Rule("RATE", "就労定着率と基本報酬の区分", "令和6年度報酬改定", interpretive=True),
-]
+    # spec/fees.md (issue 22): the claim's rules, titled where the claim names them.
+    *(Rule(rule_id, title, source, interpretive)
+      for rule_id, (title, source, interpretive) in FEE_RULES.items()),
+]  # fmt: skip
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _CATALOGUE}
 
