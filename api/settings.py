@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from domain.rules.schedule import FeeSchedule, ScheduleError, builtin, with_office_files
 from domain.store.application import persistence_env
 
 DEFAULT_DATABASE = "sqlite:///var/teichaku.db"
@@ -27,6 +29,14 @@ def _max_body_bytes() -> int:
     return int(raw)
 
 
+def office_schedule_files(folder: str) -> list[tuple[str, str]]:
+    """The ``*.toml`` files of an office's fee-schedule folder as ``(path, text)``."""
+    path = Path(folder)
+    if not path.is_dir():
+        raise ScheduleError(f"報酬の版のフォルダがありません: {folder}")
+    return [(str(p), p.read_text(encoding="utf-8")) for p in sorted(path.glob("*.toml"))]
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the store lives and how it is encrypted.
@@ -47,6 +57,21 @@ class Settings:
     #: The largest request body any route reads (api.http.limits); a larger one is 413.
     #: ``TEICHAKU_MAX_BODY_BYTES``, else 1 MiB.
     max_body_bytes: int = field(default_factory=_max_body_bytes)
+    #: A folder of the office's fee-schedule files (new revisions or amendments, VER-2):
+    #: ``TEICHAKU_FEE_SCHEDULE`` or ``teichaku serve --fee-schedule DIR`` (docs/claim.md).
+    fee_schedule_dir: str | None = field(default_factory=lambda: _env("TEICHAKU_FEE_SCHEDULE"))
+
+    def __post_init__(self) -> None:
+        # A bad schedule file is a setting that does not read: refused here, with its file's
+        # name, like a bad TEICHAKU_* value (the command line prints one line, exit 2).
+        if self.fee_schedule_dir:
+            self.fee_schedule()
+
+    def fee_schedule(self) -> FeeSchedule:
+        """The built-in fee schedule with the office's files added; a bad file stops here."""
+        if not self.fee_schedule_dir:
+            return builtin()
+        return with_office_files(office_schedule_files(self.fee_schedule_dir))
 
     @property
     def url(self) -> str:

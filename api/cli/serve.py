@@ -40,6 +40,11 @@ def register(commands: Any) -> None:
         help="X-Forwarded-For / X-Forwarded-Proto を信じるプロキシのアドレス(カンマ区切り、"
         "CIDR 可)。既定はなし (trusted reverse proxies; default: none)",
     )  # fmt: skip
+    serve.add_argument(
+        "--fee-schedule", metavar="DIR", default=None,
+        help="事業所が追加・訂正する報酬の版(TOML)のフォルダ (fee-schedule files; "
+        "else $TEICHAKU_FEE_SCHEDULE; docs/claim.md)",
+    )  # fmt: skip
     database_option(serve)
     serve.set_defaults(handler=_serve)
 
@@ -64,6 +69,8 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     os.environ["TEICHAKU_FOLLOW_VIEWS"] = "1"  # each server process keeps the views current
+    if getattr(args, "fee_schedule", None):
+        os.environ["TEICHAKU_FEE_SCHEDULE"] = args.fee_schedule  # read by every process
     if args.workers < 1:
         say("--workers は 1 以上を指定してください / --workers must be at least 1")
         return 2
