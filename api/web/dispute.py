@@ -20,6 +20,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from api.http.access_log import record_access
 from api.http.auth import Principal, ensure_can_read
@@ -68,7 +69,27 @@ def shown(value: Any) -> str:
     return show_value(value)
 
 
-_ENV.filters.update(jdate=jdate, jst=jst, shown=shown)
+_JA_DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日(?: \d{2}:\d{2}(?:(日本時間))?)?")
+
+
+def nowrap_dates(text: Any) -> Markup:
+    """``text`` escaped, each Japanese date (and time) in it kept on one line."""
+    escaped = str(escape(str(text)))
+    return Markup(_JA_DATE.sub(lambda m: f'<span class="d">{m.group(0)}</span>', escaped))
+
+
+def can_bill(side: Any) -> str:
+    """請求できるか for one month's side: できる, できない, or 今月まだ with what is missing."""
+    verdict = side.get("verdict") if isinstance(side, dict) else None
+    if verdict == "billable":
+        return "できる"
+    if verdict == "in_progress":
+        return str(side.get("text_ja"))
+    return "できない"
+
+
+_ENV.filters.update(jdate=jdate, jst=jst, shown=shown, nowrap_dates=nowrap_dates)
+_ENV.globals.update(can_bill=can_bill)
 
 
 def _style_hash() -> str:

@@ -5,21 +5,28 @@ A page and its downloads (:mod:`api.web.downloads`) read through the same functi
 (:func:`read_billing`, :func:`read_retention`), so a file lists exactly what the page
 shows; each read is access-logged once under its own endpoint ("web:billing",
 "web:billing.csv", …).
+
+Each page and file also answers as of an instant (issue 21): ``as_of`` (what had been
+recorded then) and ``on`` (the day the due list and the billing check judge on), read
+as the case page reads them (:func:`api.web.pages._window`). Then the rows are folds of
+the office's cases as known at ``as_of`` (:func:`api.http.routers.offices.office_rows_at`),
+not the stored views, which answer for now.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.http.auth import Forbidden, Principal, ensure_can_read
-from api.http.routers.offices import VERDICT_JA, office_rows
-from api.web.pages import _guarded, _page
+from api.http.routers.offices import VERDICT_JA, office_rows, office_rows_at
+from api.web.pages import _guarded, _page, _window
 from domain.days import MONTH_RANGE_JA, month_in_range
 from domain.history import tokyo_date
 from domain.rules.cal import add_months, month_of
@@ -49,6 +56,7 @@ class Billing:
     month: str
     lines: list[dict[str, Any]]
     today: date
+    window: Window | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,7 @@ class Retention:
     year: int
     report: dict[str, Any]
     years: list[int]
+    window: Window | None = None
 
 
 def _office(principal: Principal, office_id: str) -> str:
@@ -67,43 +76,84 @@ def _office(principal: Principal, office_id: str) -> str:
     return office_id
 
 
+@dataclass(frozen=True)
+class Window:
+    """What an office page answers for: the instant of knowledge (``as_of``, None: now)
+    and the day things are judged on (``on``); ``problem`` when the address could not be
+    read (the page then says so and shows now)."""
+
+    as_of: datetime | None
+    on: date
+    today: date
+    problem: str | None
+
+    @property
+    def query(self) -> str:
+        """The window as query parameters for the page's links and downloads (or "")."""
+        params = {}
+        if self.as_of is not None:
+            params["as_of"] = self.as_of.isoformat()
+        if self.on != (tokyo_date(self.as_of) if self.as_of else self.today):
+            params["on"] = self.on.isoformat()
+        return urlencode(params)
+
+
+def _read_window(request: Request) -> Window:
+    cases = request.app.state.cases
+    as_of, on, _, problem = _window(request, cases)
+    return Window(as_of, on, tokyo_date(cases.clock()), problem)
+
+
 def _rows(
-    request: Request, principal: Principal, office_id: str, endpoint: str
-) -> tuple[date, list[CaseRow]]:
+    request: Request, principal: Principal, office_id: str, endpoint: str, kind: str = "due"
+) -> tuple[Window, list[CaseRow]]:
+    """The office's rows for the page's window: the stored views for now and today; folds
+    of the cases as known at ``as_of``, on the day asked, otherwise (issue 21)."""
     cases = request.app.state.cases
     views: CaseViews = request.app.state.views
     gen, _ = views.fresh(5_000)
-    today = tokyo_date(cases.clock())
-    return today, office_rows(views, cases, principal, office_id, today, endpoint, gen)
+    window = _read_window(request)
+    today = window.today
+    if window.as_of is None and (window.on == today or kind == "retention"):
+        return window, office_rows(views, cases, principal, office_id, today, endpoint, gen)
+    known_day = tokyo_date(window.as_of) if window.as_of else today
+    fold_on = {"due": window.on, "billing": max(window.on, known_day)}.get(kind, known_day)
+    rows = office_rows_at(views, cases, principal, office_id, window.as_of, fold_on, window.on,
+                          endpoint, gen)  # fmt: skip
+    return window, rows
 
 
 def read_billing(
     request: Request, principal: Principal, office_id: str, month: str | None, endpoint: str
 ) -> Billing:
-    """The billing check of ``month`` (default: the month that just ended), logged once."""
-    today, rows = _rows(request, principal, _office(principal, office_id), endpoint)
-    chosen = month or _last_month(today)
-    return Billing(chosen, billing_lines(rows, chosen, today), today)
+    """The billing check of ``month`` (default: the month that just ended), logged once;
+    as known at the address's ``as_of`` and judged on its ``on`` when it names them."""
+    window, rows = _rows(request, principal, _office(principal, office_id), endpoint, "billing")
+    chosen = month or _last_month(window.on)
+    return Billing(chosen, billing_lines(rows, chosen, window.on), window.on, window)
 
 
 def read_retention(
     request: Request, principal: Principal, office_id: str, year: int | None, endpoint: str
 ) -> Retention:
-    """The retention rate of fiscal ``year`` (default: this one), logged once."""
-    today, rows = _rows(request, principal, _office(principal, office_id), endpoint)
+    """The retention rate of fiscal ``year`` (default: this one), logged once; as known
+    at the address's ``as_of`` when it names one."""
+    window, rows = _rows(request, principal, _office(principal, office_id), endpoint, "retention")
+    today = tokyo_date(window.as_of) if window.as_of else window.today
     chosen = year or fiscal_year_of(today)
     years = {y for y in retention_years(rows, today) if y >= FIRST_FISCAL_YEAR} | {chosen}
-    return Retention(chosen, retention(rows, chosen).as_json(), sorted(years, reverse=True))
+    return Retention(chosen, retention(rows, chosen).as_json(), sorted(years, reverse=True), window)
 
 
 @router.get("/web/offices/{office_id}/due")
 def due_page(request: Request, office_id: str) -> Response:
     def render(principal: Principal) -> Response:
-        today, rows = _rows(request, principal, _office(principal, office_id), "web:due")
-        found = [(r, due_items(r, today)) for r in rows]
+        window, rows = _rows(request, principal, _office(principal, office_id), "web:due")
+        day = window.on  # every item judged on the day asked (issue 21)
+        found = [(r, due_items(r, day)) for r in rows]
         return _page(request, "office_due.html", principal=principal, office=office_id,
-                     today=today, cases=[(r, items) for r, items in found if items],
-                     months=_due_months(today), current="due")  # fmt: skip
+                     today=day, cases=[(r, items) for r, items in found if items],
+                     months=_due_months(day), current="due", window=window)  # fmt: skip
 
     return _guarded(request, render)
 
@@ -117,7 +167,7 @@ def billing_page(request: Request, office_id: str, month: str | None = None) -> 
         return _page(request, "office_billing.html", principal=principal, office=office_id,
                      month=found.month, lines=found.lines, verdicts=VERDICT_JA,
                      totals=billing_totals(found.lines), today=found.today,
-                     current="billing")  # fmt: skip
+                     current="billing", window=found.window)  # fmt: skip
 
     return _guarded(request, render)
 
@@ -130,7 +180,7 @@ def retention_page(request: Request, office_id: str, fiscal_year: int | None = N
         found = read_retention(request, principal, office_id, fiscal_year, "web:retention")
         return _page(request, "office_retention.html", principal=principal, office=office_id,
                      report=found.report, year=found.year, years=found.years,
-                     current="retention")  # fmt: skip
+                     current="retention", window=found.window)  # fmt: skip
 
     return _guarded(request, render)
 

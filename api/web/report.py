@@ -25,6 +25,7 @@ from api.http.deps import case_office
 from api.http.routers.support_report import ReportView, month_problem, pdf_response, report_view
 from api.web.once import key_of, write_once
 from api.web.pages import _csrf, _guarded, _page
+from api.web.roles import may_write
 from domain.case import Case, CaseRuleViolation
 from domain.days import DAY_RANGE_JA, day_in_range
 from domain.history import tokyo_date
@@ -213,7 +214,7 @@ def _form(
         case_id=case.id, view=view, r=view.report, errors=errors, chosen=chosen,
         today=tokyo_date(request.app.state.cases.clock()),  # the month's words (month_words)
         others="\n".join(_others(form)), csrf=_csrf(request), once=key_of(form or {}),
-        can_write=principal.role != "auditor", auditing=principal.role in ("auditor", "admin"),
+        can_write=may_write(principal), auditing=principal.role in ("auditor", "admin"),
         rule_ids="small",  # on the page a rule id answers "why", in a smaller type
     )  # fmt: skip
 

@@ -10,24 +10,31 @@ staff pages' downloads (:func:`billing_table`, :func:`retention_table`, written 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
 from api.http.access_log import record_listing
 from api.http.auth import Principal, ensure_can_read
-from api.http.deps import CasesDep, PrincipalDep, parse_day, parse_month
+from api.http.deps import CasesDep, PrincipalDep, parse_day, parse_instant, parse_month
 from api.http.input_errors import invalid
 from api.http.routers.case_list import fresh_views
 from api.http.spreadsheet import Table, download
 from domain.history import tokyo_date
 from domain.store.application import CaseLog
+from projections.views.as_of import office_rows_as_of
 from projections.views.follower import CaseViews
 from projections.views.office import billing_lines, due_items, retention
 from projections.views.row import CaseRow
 
 router = APIRouter(prefix="/offices", tags=["事業所"])
+AsOf = Annotated[
+    str | None, Query(description="この時点で記録済みの内容だけで答える(時差付き ISO 8601)")
+]
+BillingDay = Annotated[
+    str | None, Query(description="判定日 YYYY-MM-DD(既定: 今日、as_of があればその日)")
+]
 _OFFICE = re.compile(r"^[0-9]{10}$")
 Format = Annotated[str, Query(pattern="^(json|csv)$", description="json(既定)または csv")]
 
@@ -36,18 +43,25 @@ Format = Annotated[str, Query(pattern="^(json|csv)$", description="json(既定)�
 def office_due(
     office_id: str, request: Request, response: Response, principal: PrincipalDep,
     cases: CasesDep, on: Annotated[str | None, Query(description="判定日 YYYY-MM-DD")] = None,
+    as_of: AsOf = None,
 ) -> dict[str, Any]:  # fmt: skip
     """今月やること: 対面支援 MON-1・レポート MON-4・更新 PER-4・計画 PLAN-2・
     終了前の共有 END-2・在職の証明 EVID-1(ケースごと、ルールID付き)。"""
-    day = parse_day(on, "on") if on else tokyo_date(cases.clock())
-    rows = _office_rows(request, response, principal, cases, office_id, day, "/offices/due")
+    today = tokyo_date(cases.clock())
+    day = parse_day(on, "on") if on else today
+    instant = parse_instant(as_of, "as_of") if as_of else None
+    if instant is None and day == today:
+        rows = _office_rows(request, response, principal, cases, office_id, day, "/offices/due")
+    else:  # every item judged on the day asked (issue 21), from what was known at as_of
+        rows = _rows_as_of(request, response, principal, cases, office_id, instant, day, day,
+                           "/offices/due")  # fmt: skip
     found = [
         {"case_id": str(r.case_id), "status": r.status_on(day),
          "items": [i.as_json() for i in due_items(r, day)]}
         for r in rows
     ]  # fmt: skip
     due = [c for c in found if c["items"]]
-    return {"office_id": office_id, "on": day.isoformat(), "cases": due}
+    return {"office_id": office_id, "on": day.isoformat(), **_as_of_json(instant), "cases": due}
 
 
 @router.get("/{office_id}/billing", response_model=None)
@@ -55,15 +69,26 @@ def office_billing(
     office_id: str, request: Request, response: Response, principal: PrincipalDep,
     cases: CasesDep, month: Annotated[str, Query(description="請求する月 YYYY-MM")],
     format: Format = "json",
+    on: BillingDay = None,
+    as_of: AsOf = None,
 ) -> Any:  # fmt: skip
     """月ごとの請求前チェック(請求可否・理由とルールID・受給者証番号・市町村)。国保連の伝送形式ではありません。"""
     parse_month(month, "month")  # YYYY-MM within domain.days' range
     today = tokyo_date(cases.clock())
-    rows = _office_rows(request, response, principal, cases, office_id, today, "/offices/billing")
-    lines = billing_lines(rows, month, today)
+    instant = parse_instant(as_of, "as_of") if as_of else None
+    day = parse_day(on, "on") if on else (tokyo_date(instant) if instant else today)
+    if instant is None and day == today:
+        rows = _office_rows(request, response, principal, cases, office_id, today,
+                            "/offices/billing")  # fmt: skip
+    else:  # the month as known at as_of: every fact for it recorded by then (issue 21)
+        fold_on = max(day, tokyo_date(instant) if instant else today)
+        rows = _rows_as_of(request, response, principal, cases, office_id, instant, fold_on,
+                           day, "/offices/billing")  # fmt: skip
+    lines = billing_lines(rows, month, day)
     if format == "csv":
         return download(billing_table(office_id, month, lines), "csv")
-    return {"office_id": office_id, "month": month, "lines": lines,
+    return {"office_id": office_id, "month": month, "on": day.isoformat(),
+            **_as_of_json(instant), "lines": lines,
             "note_ja": "請求前の確認用の一覧です。国保連への伝送形式ではありません。"}  # fmt: skip
 
 
@@ -73,14 +98,22 @@ def office_retention(
     cases: CasesDep, fiscal_year: Annotated[int, Query(ge=2000, le=2100,
                                                       description="年度(例 2026)")],
     format: Format = "json",
+    as_of: AsOf = None,
 ) -> Any:  # fmt: skip
     """就労定着率(RATE ⚠)と基本報酬の区分、分子・分母に数えた人とその根拠の記録。"""
     today = tokyo_date(cases.clock())
-    rows = _office_rows(request, response, principal, cases, office_id, today, "/offices/retention")
+    instant = parse_instant(as_of, "as_of") if as_of else None
+    if instant is None:
+        rows = _office_rows(request, response, principal, cases, office_id, today,
+                            "/offices/retention")  # fmt: skip
+    else:  # the rate as it could be computed at as_of (issue 21)
+        day = tokyo_date(instant)
+        rows = _rows_as_of(request, response, principal, cases, office_id, instant, day, day,
+                           "/offices/retention")  # fmt: skip
     report = retention(rows, fiscal_year).as_json()
     if format == "csv":
         return download(retention_table(office_id, report), "csv")
-    return {"office_id": office_id, **report}
+    return {"office_id": office_id, **_as_of_json(instant), **report}
 
 
 VERDICT_JA = {"billable": "請求可", "unbillable": "請求不可", "in_progress": "今月まだ",
@@ -140,3 +173,52 @@ def office_rows(
     rows = views.refresh(rows, max(day, tokyo_date(cases.clock())), gen)
     record_listing(cases, principal, endpoint, on=day, case_ids=[r.case_id for r in rows])
     return rows
+
+
+# -- As of an instant, on a chosen day (issue 21) ---------------------------------------
+
+
+def _as_of_json(instant: datetime | None) -> dict[str, Any]:
+    return {"as_of": instant.isoformat()} if instant is not None else {}
+
+
+def _rows_as_of(
+    request: Request, response: Response, principal: Principal, cases: CaseLog,
+    office_id: str, as_of: datetime | None, fold_on: date, day: date, endpoint: str,
+) -> list[CaseRow]:  # fmt: skip
+    """The office's rows as known at ``as_of`` (None: now), each case folded on
+    ``fold_on``: not the stored views (which answer for now), the folds themselves."""
+    if not _OFFICE.match(office_id):
+        raise invalid("office_id", "事業所番号は半角数字10桁です")
+    ensure_can_read(principal, office_id)
+    views, gen = fresh_views(request, response)
+    rows = office_rows_at(views, cases, principal, office_id, as_of, fold_on, day, endpoint, gen)
+    return rows
+
+
+def office_rows_at(
+    views: CaseViews, cases: CaseLog, principal: Principal, office_id: str,
+    as_of: datetime | None, fold_on: date, day: date, endpoint: str, gen: int | None = None,
+) -> list[CaseRow]:  # fmt: skip
+    """:func:`projections.views.as_of.office_rows_as_of` over every case opened by
+    ``as_of`` (in any office now: a case may have moved since), the read logged once."""
+    gen = views.generation if gen is None else gen
+    ids, after = [], None
+    while True:
+        page, after = views.page(None, after, 500, months=None, gen=gen)
+        ids += [r.case_id for r in page if _may_have_been_in(r, office_id, as_of)]
+        if after is None:
+            break
+    rows = office_rows_as_of(((i, cases.get_case(i).records) for i in ids), office_id, as_of,
+                             fold_on)  # fmt: skip
+    record_listing(cases, principal, endpoint, on=day, case_ids=[r.case_id for r in rows])
+    return rows
+
+
+def _may_have_been_in(row: CaseRow, office_id: str, as_of: datetime | None) -> bool:
+    """Could the case have been the office's at ``as_of``? Opened by then, and (when the
+    row lists every office the case named) named the office; the fold decides."""
+    if as_of is not None and row.opened_at > as_of:
+        return False
+    named = row.derived.get("offices")
+    return not named or office_id in named
