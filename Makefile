@@ -26,6 +26,8 @@ run: install
 	$(BIN)/teichaku demo --if-empty --tokens-file var/demo-tokens.txt
 	@echo
 	@echo "  teichaku: http://$(HOST):$(PORT)/   (API の説明 / OpenAPI: http://$(HOST):$(PORT)/docs)"
+	@echo "  ログイン (sign in at http://$(HOST):$(PORT)/web/login, var/demo-tokens.txt):"
+	@sed -n 's/^\([A-Z_]*\)_LOGIN=\([^ ]*\) [A-Z_]*_PASSWORD=\(.*\)$$/    \1: ログインID \2  パスワード \3/p' var/demo-tokens.txt
 	@echo "  デモ用トークン (demo tokens, var/demo-tokens.txt):"
 	@sed -n 's/^\([A-Z_]*TOKEN\)=/    \1=/p' var/demo-tokens.txt
 	@echo "  例: . var/demo-tokens.txt && curl -H \"Authorization: Bearer \$$STAFF_TOKEN\" http://$(HOST):$(PORT)/cases"

@@ -17,15 +17,22 @@ from api.http.auth import TokenStore
 from api.http.headers import AnswerHeaders
 from api.http.routers import case_list as case_list_router
 from api.http.routers import cases as cases_router
+from api.http.routers import claim as claim_router
+from api.http.routers import office_setup as office_setup_router
 from api.http.routers import offices as offices_router
 from api.http.routers import rules as rules_router
 from api.http.routers import support_report as support_report_router
 from api.http.routers import trust as trust_router
 from api.settings import Settings
+from api.web import account as web_account
+from api.web import admin as web_admin
+from api.web import audit as web_audit
+from api.web import claim as web_claim
 from api.web import dispute as web_dispute
 from api.web import downloads as web_downloads
 from api.web import new_case as web_new_case
 from api.web import office as web_office
+from api.web import office_setup as web_office_setup
 from api.web import pages as web
 from api.web import report as web_report
 from api.web.origin import SameOriginForms
@@ -86,12 +93,16 @@ def create_app(settings: Settings | None = None, *, cases: CaseLog | None = None
     app.state.cases = store
     app.state.tokens = TokenStore(store)
     app.state.web_sign_in = WebSignIn(store, app.state.tokens)
+    app.state.accounts = app.state.web_sign_in.accounts  # issue 21 (api.http.accounts)
     app.state.views = views
+    app.state.fee_schedule = settings.fee_schedule()  # VER-2: a bad file stops start-up
     app.state.dispute_html = web_dispute.dispute_html  # the API's ?format=html
     errors.install(app, web_not_found=web.not_found_page)
     payload_schema.install(app)  # typed POST bodies in OpenAPI (issue 12)
     app.include_router(case_list_router.router)
     app.include_router(offices_router.router)
+    app.include_router(office_setup_router.router)  # issue 22: the office's 体制
+    app.include_router(claim_router.router)  # issue 22: claim, 実績記録票, compare
     app.include_router(cases_router.router)
     app.include_router(rules_router.router)
     app.include_router(trust_router.router)
@@ -103,6 +114,11 @@ def create_app(settings: Settings | None = None, *, cases: CaseLog | None = None
     app.include_router(web_downloads.router)  # the office lists as .csv / .xlsx
     app.include_router(web_report.router)
     app.include_router(web_dispute.router)
+    app.include_router(web_account.router)  # my account (issue 21)
+    app.include_router(web_admin.router)  # the administrator's pages (issue 21)
+    app.include_router(web_audit.router)  # issue 21: an auditor's pages of a case
+    app.include_router(web_office_setup.router)  # issue 22: the office's 体制 page
+    app.include_router(web_claim.router)  # issue 22: claim, 実績記録票, compare pages
     app.add_middleware(SameOriginForms)  # /web/ form posts from this origin only (issue 23)
     # Added last, so outermost: stamps every answer and answers every unexpected failure.
     app.add_middleware(AnswerHeaders, csp=web.CSP)

@@ -1,4 +1,5 @@
-"""``teichaku demo``: load the demo office (fictitious people) and write its tokens."""
+"""``teichaku demo``: load the demo office (fictitious people) and write its tokens and
+its accounts' login ids and passwords (issue 21)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def register(commands: Any) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from api.demo.load import create_demo_tokens, load_demo, tokens_file_text
+    from api.demo.load import create_demo_accounts, create_demo_tokens, load_demo, tokens_file_text
 
     app = open_app(args.database)
     cases = app.state.cases
@@ -34,7 +35,8 @@ def _demo(args: argparse.Namespace) -> int:
                 "デモ事業所は読み込み済みのため、何もしません (cases exist: demo not loaded again)"
             )
             if args.tokens_file is not None and not args.tokens_file.exists():
-                _write_tokens(args.tokens_file, tokens_file_text(create_demo_tokens(cases)))
+                text = tokens_file_text(create_demo_tokens(cases), create_demo_accounts(cases))
+                _write_tokens(args.tokens_file, text)
             return 0
         summary = load_demo(cases)
         app.state.views.catch_up()  # the lists and the dashboard read the stored views
@@ -44,7 +46,7 @@ def _demo(args: argparse.Namespace) -> int:
         f"デモ事業所を読み込みました: ケース {len(summary.cases)} 件、記録 {summary.events} 件 "
         f"(事業所 {summary.office_id} / {summary.other_office_id}、基準日 {summary.today})"
     )
-    text = tokens_file_text(summary.tokens)
+    text = tokens_file_text(summary.tokens, summary.accounts)
     if args.tokens_file is not None:
         _write_tokens(args.tokens_file, text)
     else:

@@ -3,6 +3,7 @@
 ============  ==========================================================
 ``serve``     :mod:`api.cli.serve`: run the HTTP API and the staff's pages
 ``token``     :mod:`api.cli.tokens`: create, list and revoke bearer tokens
+``account``   :mod:`api.cli.accounts`: create, list, disable, enable, reset, role
 ``demo``      :mod:`api.cli.demo`: load the demo office
 ``verify``    :mod:`api.cli.trust`: check hash chains and bundles
 ``export``    :mod:`api.cli.trust`: write a case's bundle
@@ -22,7 +23,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from api.cli import demo, person, serve, tokens, trust, views
+from api.cli import accounts, demo, person, serve, tokens, trust, views
 from api.cli.common import CommandError
 
 
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     serve.register(commands)
     tokens.register(commands)  # create (--expires-in), list, revoke (issue 12)
+    accounts.register(commands)  # people who sign in as themselves (issue 21)
     demo.register(commands)
     trust.register(commands)  # verify, export (issue 4)
     views.register(commands)  # projections rebuild, status (issue 9)

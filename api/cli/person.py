@@ -3,8 +3,9 @@
 Records ``person_erased`` on the case, then destroys the case's person key
 (:meth:`domain.store.application.CaseLog.erase_person`). Afterwards every read shows the name,
 kana, 受給者証番号 and free texts as 〔消去済み〕, while dates, rule results and the hash
-chain still verify. It cannot be undone: at a terminal it asks to be confirmed (or
-``--yes``). Nothing personal is printed.
+chain still verify. It cannot be undone: at a terminal it asks to be confirmed; without
+a terminal (piped input, a script) it refuses unless ``--yes`` is given. Nothing
+personal is printed.
 """
 
 from __future__ import annotations
@@ -56,7 +57,12 @@ def _erase(args: argparse.Namespace) -> int:
     if not reason:
         raise CommandError("--reason が空です(消去の根拠を書いてください)")
     by = (args.by or "").strip() or f"{getpass.getuser()} (teichaku person erase)"
-    if not args.yes and sys.stdin.isatty():
+    if not args.yes and not sys.stdin.isatty():  # piped input must not confirm (issue 21)
+        raise CommandError(
+            "端末(ターミナル)から実行していないため、確認できません。消去してよいことを確かめたうえで"
+            " --yes を付けて実行してください (not a terminal: add --yes to erase)"
+        )
+    if not args.yes:
         answer = input(
             f"ケース {args.case} の個人情報を消去します。元に戻せません。"
             "続けるにはケースIDの先頭8文字を入力してください: "

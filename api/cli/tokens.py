@@ -1,7 +1,10 @@
 """``teichaku token create|list|revoke``: bearer tokens that end.
 
 ``create`` prints the new token as its one line on stdout (part of the public contract);
-nothing else printed here is a token or a token's hash.
+nothing else printed here is a token or a token's hash. Times are shown in Japan time
+with the offset (``2026-04-01T09:00:00+09:00``). Revoking a token that was revoked
+before changes nothing, says 「すでに取り消されています」 and exits 0: the state asked
+for holds (docs/decisions/0043).
 """
 
 from __future__ import annotations
@@ -9,12 +12,13 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from api.cli.common import close_app, database_option, open_app
-from api.http.auth import DEFAULT_LIFETIME, ROLES, UnknownToken
+from api.http.auth import DEFAULT_LIFETIME, ROLES, AlreadyRevoked, UnknownToken
+from domain.history import TOKYO
 
 _LIFETIME = re.compile(r"^([1-9][0-9]{0,4})([dhm])$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
@@ -91,14 +95,18 @@ def _list(args: argparse.Namespace) -> int:
         close_app(app)
     print("ID\t名前\t役割\t事業所\t発行\t有効期限\t状態")
     for t in rows:
-        when = t.revoked_at.isoformat(timespec="seconds") if t.revoked_at else ""
+        when = jst(t.revoked_at) if t.revoked_at else ""
         status = t.status_ja(now) + (f"({when})" if when else "")
         print(
             f"{t.id}\t{t.name}\t{t.role}\t{t.office_id or '-'}\t"
-            f"{t.issued_at.isoformat(timespec='seconds')}\t"
-            f"{t.expires_at.isoformat(timespec='seconds')}\t{status}"
+            f"{jst(t.issued_at)}\t{jst(t.expires_at)}\t{status}"
         )
     return 0
+
+
+def jst(instant: datetime) -> str:
+    """An instant in Japan time with its offset shown (+09:00), to the second."""
+    return instant.astimezone(TOKYO).isoformat(timespec="seconds")
 
 
 def _revoke(args: argparse.Namespace) -> int:
@@ -108,6 +116,10 @@ def _revoke(args: argparse.Namespace) -> int:
     except UnknownToken as exc:
         print(f"{exc} / no token with this id", file=sys.stderr)
         return 1
+    except AlreadyRevoked as exc:
+        when = jst(exc.info.revoked_at) if exc.info.revoked_at else ""
+        print(f"{exc}({when})/ already revoked: nothing changed", file=sys.stderr)
+        return 0
     finally:
         close_app(app)
     print(f"トークン {info.id}({info.name})を取り消しました (revoked)", file=sys.stderr)

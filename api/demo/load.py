@@ -16,18 +16,19 @@ clock that only walks forward, so ``as_of`` reads of the demo behave like real o
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
 from api.demo.cases import stories
+from api.demo.office_setup import record_office_setup
 from api.demo.story import ADMIN, AUDITOR, OFFICE, OTHER_OFFICE, OTHER_STAFF, STAFF, Entry, Story
 from domain.history import TOKYO, tokyo_date, utc_now
 from domain.store.application import CaseLog
 
 __all__ = [
-    "OFFICE", "OTHER_OFFICE", "DemoSummary", "Entry", "Story", "create_demo_tokens",
-    "load_demo", "tokens_file_text",
+    "DEMO_ACCOUNTS", "OFFICE", "OTHER_OFFICE", "DemoSummary", "Entry", "Story",
+    "create_demo_accounts", "create_demo_tokens", "load_demo", "tokens_file_text",
 ]  # fmt: skip
 
 
@@ -41,6 +42,8 @@ class DemoSummary:
     cases: dict[str, UUID]
     events: int
     tokens: dict[str, str]
+    #: role → (login id, password) of the demo accounts (issue 21).
+    accounts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 class WalkingClock:
@@ -79,8 +82,10 @@ def load_demo(cases: CaseLog, *, clock: Callable[[], datetime] | None = None) ->
             events += count
     finally:
         cases.clock = saved_clock
+    record_office_setup(cases, today)  # the office's 体制, so the claim has one (issue 22)
     tokens = create_demo_tokens(cases)
-    return DemoSummary(today, OFFICE, OTHER_OFFICE, ids, events, tokens)
+    accounts = create_demo_accounts(cases)
+    return DemoSummary(today, OFFICE, OTHER_OFFICE, ids, events, tokens, accounts)
 
 
 def _record(cases: CaseLog, story: Story, today: date, by: str) -> tuple[UUID, int]:
@@ -119,13 +124,45 @@ def create_demo_tokens(cases: CaseLog) -> dict[str, str]:
     }
 
 
-def tokens_file_text(tokens: dict[str, str]) -> str:
-    """The demo tokens as shell assignments (``. var/demo-tokens.txt`` sets them)."""
+#: The demo's accounts: role → (login id, display name, role, office, password). The
+#: passwords are public (this file): a demo office only, never a real one.
+DEMO_ACCOUNTS = {
+    "staff": ("demo-staff", STAFF, "staff", OFFICE, "mihon-shien-demo-2026"),
+    "other_staff": ("demo-staff2", OTHER_STAFF, "staff", OTHER_OFFICE, "reiji-shien-demo-2026"),
+    "auditor": ("demo-auditor", AUDITOR, "auditor", None, "kari-kansa-demo-2026"),
+    "admin": ("demo-admin", ADMIN, "admin", None, "shikou-kanri-demo-2026"),
+}
+
+
+def create_demo_accounts(cases: CaseLog) -> dict[str, tuple[str, str]]:
+    """The demo accounts with their known passwords (made, or their password set again
+    when they exist); returns role → (login id, password)."""
+    from api.http.accounts import AccountStore
+
+    store = AccountStore(cases)
+    made: dict[str, tuple[str, str]] = {}
+    for role, (login, name, kind, office, password) in DEMO_ACCOUNTS.items():
+        account = store.by_login(login)
+        if account is None:
+            account, _ = store.create(login, name, kind, office, by="teichaku demo")
+        store.set_password(account.id, password, by="teichaku demo")
+        made[role] = (login, password)
+    return made
+
+
+def tokens_file_text(
+    tokens: dict[str, str], accounts: dict[str, tuple[str, str]] | None = None
+) -> str:
+    """The demo tokens and accounts as shell assignments (``. var/demo-tokens.txt``)."""
     lines = [
-        "# teichaku デモ用トークン (demo bearer tokens). Use: . var/demo-tokens.txt",
+        "# teichaku デモ用トークンとアカウント (demo bearer tokens and accounts).",
+        "# Use: . var/demo-tokens.txt  — ブラウザでは http://127.0.0.1:8000/web/login に",
+        "# *_LOGIN(ログインID)と *_PASSWORD(パスワード)を入力します。",
         f"# staff: 事業所 {OFFICE} の {STAFF}",
         f"# other_staff: 事業所 {OTHER_OFFICE} の {OTHER_STAFF}",
         f"# auditor: {AUDITOR} (全ケース閲覧のみ) / admin: {ADMIN} (すべて)",
     ]
+    for role, (login, password) in (accounts or {}).items():
+        lines.append(f"{role.upper()}_LOGIN={login} {role.upper()}_PASSWORD={password}")
     lines += [f"{role.upper()}_TOKEN={token}" for role, token in tokens.items()]
     return "\n".join(lines) + "\n"

@@ -60,16 +60,21 @@ class AccessToken(Aggregate):
     """A token's SHA-256 and the principal it stands for (never the token itself)."""
 
     class Issued(Aggregate.Created):
-        class_version = 2
+        class_version = 3
         token_sha256: str
         name: str
         role: str
         office_id: str | None
         expires_at: str | None  # UTC instant, ISO 8601; None only for v1 (before expiry)
+        account_id: str | None  # the account that made it for itself (v3, issue 21)
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["expires_at"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["account_id"] = None
 
     class Revoked(Aggregate.Event):
         reason: str
@@ -85,8 +90,10 @@ class AccessToken(Aggregate):
         role: str,
         office_id: str | None,
         expires_at: str | None = None,
+        account_id: str | None = None,
     ) -> None:
         self.token_sha256 = token_sha256
+        self.account_id = account_id
         self.name = name
         self.role = role
         self.office_id = office_id
@@ -95,7 +102,9 @@ class AccessToken(Aggregate):
         self.revoke_reason: str | None = None
 
     @classmethod
-    def issue(cls, digest: str, principal: Principal, expires_at: datetime) -> AccessToken:
+    def issue(
+        cls, digest: str, principal: Principal, expires_at: datetime, account_id: UUID | None = None
+    ) -> AccessToken:
         return cls._create(
             cls.Issued,
             id=token_id(digest),
@@ -104,6 +113,7 @@ class AccessToken(Aggregate):
             role=principal.role,
             office_id=principal.office_id,
             expires_at=expires_at.isoformat(),
+            account_id=str(account_id) if account_id is not None else None,
         )
 
     def expiry(self) -> datetime:
@@ -133,6 +143,8 @@ class TokenInfo:
     issued_at: datetime
     expires_at: datetime
     revoked_at: datetime | None
+    account_id: str | None = None
+    revoke_reason: str | None = None
 
     def status_ja(self, now: datetime) -> str:
         if self.revoked_at is not None:
@@ -165,8 +177,13 @@ class TokenStore:
         name: str,
         office_id: str | None = None,
         expires_in: timedelta = DEFAULT_LIFETIME,
+        account_id: UUID | None = None,
     ) -> str:
-        """A new token for the principal; the plaintext is returned once and never stored."""
+        """A new token for the principal; the plaintext is returned once and never stored.
+
+        ``account_id``: the account that makes the token for itself; the token then
+        stands for the account as it is at each request (its role and office), and stops
+        when the account is disabled."""
         if role not in ROLES:
             raise ValueError(f"unknown role: {role!r}")
         if role == "staff" and not office_id:
@@ -175,7 +192,8 @@ class TokenStore:
             raise ValueError("a token's lifetime must be positive")
         token = secrets.token_urlsafe(32)
         principal = Principal(name=name, role=role, office_id=office_id)
-        self.cases.save(AccessToken.issue(_digest(token), principal, self.clock() + expires_in))
+        expires = self.clock() + expires_in
+        self.cases.save(AccessToken.issue(_digest(token), principal, expires, account_id))
         return token
 
     def authenticate(self, token: str) -> Principal | None:
@@ -195,11 +213,46 @@ class TokenStore:
         return None if principal is None else (found.id, principal)
 
     def principal_of(self, id: UUID) -> Principal | None:
-        """The principal of the token ``id`` while it is neither expired nor revoked."""
+        """The principal of the token ``id`` while it is neither expired nor revoked (and
+        its account, if an account made it, is not disabled)."""
         found = self._load(id)
         if found is None or not found.valid_at(self.clock()):
             return None
+        if found.account_id is not None:
+            account = self._account(found.account_id)
+            if account is None or account.disabled:
+                return None
+            return Principal(account.display_name, account.role, account.office_id)
         return Principal(name=found.name, role=found.role, office_id=found.office_id)  # type: ignore[arg-type]
+
+    def status(self, token: str) -> str:
+        """Why a token does or does not work: ``valid``, ``unknown``, ``expired``,
+        ``revoked`` or ``disabled`` (its account is stopped). Only someone holding the
+        token learns this: its 256 random bits are not guessed."""
+        if not token:
+            return "unknown"
+        digest = _digest(token)
+        found = self._load(token_id(digest))
+        if found is None or not secrets.compare_digest(found.token_sha256, digest):
+            return "unknown"
+        if found.revoked_at is not None:
+            return "revoked"
+        if self.clock() >= found.expiry():
+            return "expired"
+        if found.account_id is not None:
+            account = self._account(found.account_id)
+            if account is None or account.disabled:
+                return "disabled"
+        return "valid"
+
+    def _account(self, account_id: str) -> Any:
+        from domain.accounts import Account
+
+        try:
+            found: Any = self.cases.repository.get(UUID(account_id))
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, Account) else None
 
     def list(self) -> list[TokenInfo]:
         """Every token ever issued, oldest first (revoked and expired ones included)."""
@@ -217,13 +270,15 @@ class TokenStore:
             start = batch[-1].id + 1
 
     def revoke(self, id: UUID, reason: str) -> TokenInfo:
-        """Revoke the token ``id`` (again: no new event); raises :class:`UnknownToken`."""
+        """Revoke the token ``id``; raises :class:`UnknownToken`, and
+        :class:`AlreadyRevoked` when it was revoked before (no new event)."""
         found = self._load(id)
         if found is None:
             raise UnknownToken(id)
-        if found.revoked_at is None:
-            found.revoke(reason)
-            self.cases.save(found)
+        if found.revoked_at is not None:
+            raise AlreadyRevoked(_info(found))
+        found.trigger_event(AccessToken.Revoked, reason=reason, timestamp=self.clock())
+        self.cases.save(found)
         return _info(found)
 
     def _load(self, id: UUID) -> AccessToken | None:
@@ -238,6 +293,7 @@ def _info(token: AccessToken) -> TokenInfo:
     return TokenInfo(
         token.id, token.name, token.role, token.office_id,
         token.created_on, token.expiry(), token.revoked_at,
+        token.account_id, token.revoke_reason,
     )  # fmt: skip
 
 
@@ -286,6 +342,14 @@ class NotAuthenticated(Exception):
 
 class Forbidden(Exception):
     """The principal may not do this to this case (403)."""
+
+
+class AlreadyRevoked(ValueError):
+    """The token was revoked before: 「すでに取り消されています」."""
+
+    def __init__(self, info: TokenInfo) -> None:
+        super().__init__(f"トークン {info.id} はすでに取り消されています")
+        self.info = info
 
 
 class UnknownToken(LookupError):

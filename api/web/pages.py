@@ -45,7 +45,9 @@ from api.web.forms import (
 from api.web.month_words import billing_words, month_words
 from api.web.notice import next_step, notice
 from api.web.once import key_of, write_once
-from api.web.session import SESSION_LIFETIME, TOO_MANY_JA
+from api.web.roles import may_write
+from api.web.session import SESSION_LIFETIME, TOO_MANY_JA, SessionState, WebSignIn
+from api.web.sign_in import TOKEN_REFUSED_JA, password_sign_in
 from domain.case import Case, CaseRuleViolation
 from domain.days import FIRST_DAY, LAST_DAY, day_in_range, instant_in_range
 from domain.history import tokyo_date
@@ -65,6 +67,8 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(RULES=RULES, STATUS=STATUS_LABEL_JA, TYPES=TYPE_LABEL_JA)
 templates.env.globals.update(month_words=month_words, billing_words=billing_words)
+templates.env.globals.update(may_write=may_write)  # write links for writing roles only
+templates.env.globals.update(TZ_TOKYO=ZoneInfo("Asia/Tokyo"))  # instants shown in Japan time
 templates.env.filters["changes"] = changed_fields
 templates.env.filters.update(consent_options=consent_options, picked=picked)
 templates.env.filters.update(content=entry_content, staff_label=staff_label)  # the 経過 list
@@ -81,12 +85,32 @@ CSP = (
 
 
 class SignInRequired(Exception):
-    """No valid token cookie: the page answers with a redirect to the sign-in page."""
+    """No live session: the page answers with a redirect to the sign-in page."""
+
+
+class SetUpFirst(Exception):
+    """The account must choose a password or enrol TOTP before any other page (issue 21)."""
+
+    def __init__(self, restriction: str) -> None:
+        super().__init__(restriction)
+        self.where = SETUP_PAGES[restriction]
+
+
+#: Where an account that must finish setting up is sent (api.web.account).
+SETUP_PAGES = {"password": "/web/account/password", "totp": "/web/account/totp"}
 
 
 def _principal(request: Request) -> Principal:
+    state = session_state(request)
+    if state.restriction:
+        raise SetUpFirst(state.restriction)
+    return state.principal
+
+
+def session_state(request: Request) -> SessionState:
+    """The request's live session (any restriction included), else :class:`SignInRequired`."""
     session = request.cookies.get(COOKIE, "")  # a session secret (api.web.session)
-    found = request.app.state.web_sign_in.principal(session) if session else None
+    found = request.app.state.web_sign_in.state(session) if session else None
     if found is None:
         raise SignInRequired
     return found  # type: ignore[no-any-return]
@@ -116,6 +140,8 @@ def _guarded(request: Request, render: Any) -> Response:
         return render(_principal(request))  # type: ignore[no-any-return]
     except SignInRequired:
         return RedirectResponse("/web/login", status_code=303)
+    except SetUpFirst as exc:
+        return RedirectResponse(exc.where, status_code=303)
     except Forbidden as exc:
         return _page(request, "error.html", 403, title="権限がありません", message=str(exc))
     except CaseNotFound:
@@ -145,20 +171,55 @@ def asset(name: str) -> Response:
 
 @router.get("/web/login", response_class=HTMLResponse)
 def login_form(request: Request) -> HTMLResponse:
-    return _page(request, "login.html", error=None)
+    return _page(request, "login.html", error=None, login_id="")
+
+
+@router.get("/web/sign-in")
+def sign_in_page() -> RedirectResponse:
+    """The sign-in page under its other name (the issue calls it so)."""
+    return RedirectResponse("/web/login", status_code=303)
 
 
 @router.post("/web/login")
 async def login(request: Request) -> Response:
-    """Sign in: a session of 8 hours; failures are limited per source and token prefix."""
-    token = str((await request.form()).get("token", "")).strip()
-    sign_in, source = request.app.state.web_sign_in, request.client.host if request.client else ""
+    """Sign in with login id + password (+ TOTP code), or with a bearer token (scripts,
+    tests). A session of 8 hours; failures slow down per (account, source) and per
+    source, never per account alone (api.web.session, docs/accounts.md)."""
+    form = await request.form()
+    token = str(form.get("token", "")).strip()
+    sign_in: WebSignIn = request.app.state.web_sign_in
+    source = request.client.host if request.client else ""
+    if token:
+        return _token_login(request, sign_in, token, source)
+    login_id, password = str(form.get("login_id", "")), str(form.get("password", ""))
+    code = str(form.get("code", ""))
+    if not login_id.strip() or not password:
+        return _login_page(request, 422, "ログインIDとパスワードを入力してください", login_id)
+    if sign_in.source_locked(source):
+        return _login_page(request, 429, TOO_MANY_JA, login_id)
+    outcome = password_sign_in(sign_in, login_id, password, code, source)
+    if outcome.secret is None:
+        return _login_page(request, outcome.status, outcome.message, login_id)
+    return _signed_in(request, outcome.secret, outcome.next_page)
+
+
+def _token_login(request: Request, sign_in: WebSignIn, token: str, source: str) -> Response:
     if sign_in.blocked(token, source):
-        return _page(request, "login.html", 429, error=TOO_MANY_JA)
+        return _page(request, "login.html", 429, error=TOO_MANY_JA, login_id="")
     session = sign_in.sign_in(token, source)
     if session is None:
-        return _page(request, "login.html", 401, error="トークンが正しくありません")
-    response = RedirectResponse("/web/", status_code=303)
+        status = sign_in.tokens.status(token)
+        return _page(request, "login.html", 401, error=TOKEN_REFUSED_JA[status], login_id="")
+    return _signed_in(request, session, "/web/")
+
+
+def _login_page(request: Request, status: int, message: str, login_id: str) -> HTMLResponse:
+    # The login id typed is shown again; the password and the code never are.
+    return _page(request, "login.html", status, error=message, login_id=login_id[:200])
+
+
+def _signed_in(request: Request, session: str, location: str) -> Response:
+    response = RedirectResponse(location, status_code=303)
     secure = request.url.scheme == "https"
     response.set_cookie(COOKIE, session, max_age=int(SESSION_LIFETIME.total_seconds()),
                         httponly=True, samesite="strict", secure=secure)  # fmt: skip
@@ -295,7 +356,7 @@ def _case_view(
         types=WRITABLE_TYPES, forms={t: form_fields(t) for t in WRITABLE_TYPES}, form=form,
         errors=errors,
         other_errors=unplaced,
-        can_write=principal.role != "auditor" and as_of is None, csrf=_csrf(request),
+        can_write=may_write(principal) and as_of is None, csrf=_csrf(request),
         once=key_of(posted), notice=notice(entries, request.query_params),
         next_step=next_step(kinds, ent, plan, on), window_problem=window_problem,
         support_can_start=bool(start) and on.isoformat() >= start,  # PLAN-1 from ELIG-3

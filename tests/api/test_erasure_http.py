@@ -104,7 +104,7 @@ def test_person_erase_command_erases_once_and_prints_nothing_personal(
     store.save(legacy)  # stored before sealing existed: its name is in clear
     store.close()
     argv = ["person", "erase", "--case", str(case_id), "--reason", "本人からの削除請求",
-            "--database", url]  # fmt: skip
+            "--yes", "--database", url]  # fmt: skip (no terminal here: --yes, issue 21)
 
     assert main(argv) == 0
     out = capsys.readouterr()

@@ -31,20 +31,40 @@ def _pages(site: Site) -> list[tuple[str, str]]:
         ("staff", f"/web/offices/{office}/due"),
         ("staff", f"/web/offices/{office}/billing"),
         ("staff", f"/web/offices/{office}/retention"),
+        ("staff", f"/web/offices/{office}/claim?month={month}"),  # issue 22: the claim
+        ("staff", f"/web/offices/{office}/setup"),
+        ("staff", f"/web/cases/{case}/record-sheet?month={month}"),
+        ("staff", f"/web/offices/{office}/claim/compare?from={month}&to={month}&schedule=R6"),
+        ("auditor", f"/web/offices/{office}/claim?month={month}&as_of={as_of}"),
+        ("auditor", f"/web/offices/{office}/setup?as_of={as_of}"),
+        ("admin", f"/web/offices/{office}/setup"),  # the forms an administrator records with
         ("auditor", "/web/"),
         ("auditor", f"/web/cases/{case}?as_of={as_of}"),
         ("auditor", f"/web/cases/{case}/dispute?as_of={as_of}&on={site.demo.today}"),
+        ("auditor", f"/web/cases/{case}/audit"),  # issue 21: an auditor's pages
+        ("auditor", f"/web/cases/{case}/access-log"),
+        ("auditor", f"/web/offices/{office}/due?as_of={as_of}&on={site.demo.today}"),
+        ("auditor", f"/web/offices/{office}/billing?month={month}&as_of={as_of}"),
+        ("auditor", f"/web/offices/{office}/retention?as_of={as_of}"),
+        ("staff", "/web/account"),  # issue 21: each account holder's own pages
+        ("staff", "/web/account/password"),
+        ("staff", "/web/account/totp"),
+        ("auditor", "/web/account"),
+        ("admin", "/web/admin/accounts"),  # issue 21: the administrator's pages
+        ("admin", "/web/admin/tokens"),
     ]
 
 
-@pytest.mark.parametrize("role", ["staff", "auditor"])
+@pytest.mark.parametrize("role", ["staff", "auditor", "admin"])
 def test_no_staff_or_auditor_page_is_wider_than_a_390_px_phone(
     site: Site, browser: Any, role: str
 ) -> None:
     context = browser.new_context(locale="ja-JP", **PHONE)
     page = context.new_page()
     page.goto(f"{site.url}/web/login")
-    page.get_by_label("アクセストークン").fill(site.demo.tokens[role])
+    login, password = site.demo.accounts[role]  # signed in as a person (issue 21)
+    page.get_by_label("ログインID").fill(login)
+    page.get_by_label("パスワード").fill(password)
     page.get_by_role("button", name="ログイン").click()
     page.get_by_role("heading", name="事業所のケース").wait_for()
     too_wide = {}

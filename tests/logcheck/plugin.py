@@ -58,3 +58,24 @@ def _note_secrets() -> None:
 
     TokenStore.create = noting_create  # type: ignore[method-assign]
     CaseLog.open_case = noting_open  # type: ignore[method-assign]
+    _note_account_secrets()
+
+
+def _note_account_secrets() -> None:
+    """Issue 21: every set-up code issued and every password set, with its stored hash."""
+    from api.http import accounts
+
+    issue, set_password = accounts.AccountStore._issue_code, accounts.AccountStore.set_password
+
+    def noting_issue(self: Any, *args: Any, **kwargs: Any) -> str:
+        code = issue(self, *args, **kwargs)
+        _secrets.add(code)
+        return code
+
+    def noting_set(self: Any, id: Any, password: str, **kwargs: Any) -> Any:
+        account = set_password(self, id, password, **kwargs)
+        _secrets.update({password, str(account.password_hash)})
+        return account
+
+    accounts.AccountStore._issue_code = noting_issue  # type: ignore[method-assign]
+    accounts.AccountStore.set_password = noting_set  # type: ignore[method-assign]
