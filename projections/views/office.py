@@ -19,6 +19,7 @@ from domain.rules import evid_end, per
 from domain.rules.cal import add_months, day_before, month_end, month_of
 from domain.rules.catalogue import RULES
 from domain.rules.rate import retention_rate
+from domain.rules.schedule import NOT_REGISTERED_JA, FeeSchedule, builtin
 from projections.views.row import CaseRow
 
 PLAN_WARNING_DAYS = 14  # PLAN-2: shown as coming up two weeks ahead
@@ -224,9 +225,13 @@ class Retention:
     counted_on: dt.date
     users: list[dict[str, Any]] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, schedule: FeeSchedule | None = None) -> dict[str, Any]:
         retained = [u for u in self.users if u["retained"]]
-        rate = retention_rate(len(retained), len(self.users)) if self.users else None
+        # VER-1: the tier's units are those of the version in force in the fiscal year
+        # (its first day), not the latest version's: FY2023 is judged by 令和3年度.
+        version = (schedule or builtin()).in_force(dt.date(self.fiscal_year, 4, 1))
+        rate = retention_rate(len(retained), len(self.users), version) if self.users else None
+        units = rate.units_per_month if rate and version is not None else None
         return {
             "fiscal_year": self.fiscal_year,
             "users_from": self.window[0].isoformat(),
@@ -237,7 +242,12 @@ class Retention:
             "numerator": len(retained),
             "rate": str(rate.rate) if rate else None,
             "percent": round(rate.percent, 2) if rate else None,
-            "units_per_month": rate.units_per_month if rate else None,
+            "units_per_month": units,
+            "schedule_version": version.name if version else None,
+            "schedule_title_ja": version.title_ja if version else None,
+            "units_note_ja": (
+                NOT_REGISTERED_JA if self.users and units is None else None
+            ),
             "rule": "RATE",
             "interpretation_ja": (
                 "⚠ 利用者は、過去3年度のいずれかの日に「支援中」だった人(受給者証番号ごと)、"
