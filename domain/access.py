@@ -1,5 +1,9 @@
 """``CaseAccessLog``: who read a case, when, through which endpoint, for which window.
 
+Written up to decision 0052; reads are now rows of the access table
+(:mod:`domain.store.access_table`). The class stays so that stores written before keep
+loading, and their entries are copied into the table once, in order (docs/access-log.md).
+
 One log per case, its id derived from the case id (:func:`access_log_id`), stored in the
 same event store as the case but never among the case's events, so reading a case never
 changes its history, its hash chain or its projections. Append-only: the aggregate has

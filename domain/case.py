@@ -45,6 +45,8 @@ _SEQUENCE_TYPES = SEQUENCE_TYPES | AMENDMENT_TYPES
 _LEDGER = "_derived_ledger"
 #: Where the mapper leaves an event's opened payload (:class:`domain.sealing.Revealed`).
 REVEALED = "_revealed"
+#: Whether ``person_erased`` is recorded (kept as events are applied, see ``Case.erased``).
+_ERASED = "_erased"
 
 
 class Case(Aggregate):
@@ -154,6 +156,7 @@ class Case(Aggregate):
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
             assert isinstance(aggregate, Case)
+            aggregate.__dict__[_ERASED] = True
             records = aggregate._records
             for i, rec in enumerate(records):
                 if rec.get("stored_payload") is not None:
@@ -176,6 +179,7 @@ class Case(Aggregate):
         state = {k: v for k, v in vars(self).items() if k != _LEDGER}
         state["_records"] = self._records[:version]
         state["_version"] = version  # not a version a concurrent fast-forward moved on to
+        state[_ERASED] = self.erased  # known on the cached case: read once, not per copy
         state["_pending_events"] = list(self._pending_events)
         copy.__dict__.update(state)
         copy.__dict__[_LEDGER] = self._ledger(version).fork(version)
@@ -239,8 +243,17 @@ class Case(Aggregate):
 
     @property
     def erased(self) -> bool:
-        """Whether the person's personal data was erased (``person_erased`` recorded)."""
-        return any(r["type"] == "person_erased" for r in self._records)
+        """Whether the person's personal data was erased (``person_erased`` recorded).
+
+        Kept as the events are applied (and in snapshots); read from the records once
+        for a case restored from a snapshot taken before the flag existed.
+        """
+        found = self.__dict__.get(_ERASED)
+        if found is None:
+            found = self.__dict__[_ERASED] = any(
+                r["type"] == "person_erased" for r in self._records
+            )
+        return bool(found)
 
     def unsealed_personal_versions(self) -> list[int]:
         """Versions whose personal values are stored in clear (recorded before sealing).
@@ -333,7 +346,7 @@ class Case(Aggregate):
         )  # fmt: skip
         if sealed is not None:
             self._records[-1] |= sealed.record_fields(plain)
-        ledger.add(candidate)  # the record just applied, already typed: not read again
+        ledger.later(candidate)  # already typed; applied if this copy is read again
         return candidate
 
     def _link(

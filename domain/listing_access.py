@@ -1,5 +1,9 @@
 """``ListingRead``: one list or dashboard read, naming every case it showed.
 
+Written up to decision 0052; listings are now rows of the access table
+(:mod:`domain.store.access_table`), and the events written before are copied there once.
+What follows describes the events as they were written.
+
 A list shows many cases at once; noting it in each case's own access log would cost one
 durable write per case shown. A listing is instead one aggregate with one event, saved in
 one transaction, that names the cases; :func:`domain.store.listings.listings_naming` finds
@@ -51,4 +55,3 @@ class ListingRead(Aggregate):
             role=role, on=on.isoformat() if on else None,
             case_ids=[str(i) for i in case_ids], timestamp=at.astimezone(UTC),
         )  # fmt: skip
-

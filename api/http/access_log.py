@@ -15,10 +15,8 @@ from typing import Any
 from uuid import UUID
 
 from api.http.auth import Principal
-from domain.listing_access import ListingRead
 from domain.store.application import CaseLog
 from domain.store.failures import ACCESS_LOG_JA, StorageFull, storage_full
-from domain.store.listings import listings_naming
 
 
 def record_access(
@@ -30,7 +28,7 @@ def record_access(
     as_of: datetime | None,
     on: date | None,
 ) -> None:
-    """Append one entry to the case's access log (retrying on a concurrent append).
+    """Append one entry to the case's access log (a row of the access table, decision 0052).
 
     A read is logged before it is answered; when the disk is full the log cannot be
     written, and the answer says that this is why the read is refused (503).
@@ -51,13 +49,11 @@ def record_listing(
     case_ids: Sequence[UUID],
 ) -> None:
     """One entry for a list or dashboard read naming every case it showed: one write,
-    however many cases (:class:`domain.listing_access.ListingRead`)."""
-    listing = ListingRead.note(
-        endpoint=endpoint, principal_name=principal.name, role=principal.role, on=on,
-        case_ids=case_ids, at=cases.clock(),
-    )  # fmt: skip
+    however many cases (one row of the access table, decision 0052)."""
     with _writing_the_log():
-        cases.save(listing)
+        cases.note_listing(
+            case_ids, reader=principal.name, role=principal.role, endpoint=endpoint, on=on
+        )
 
 
 @contextmanager
@@ -74,6 +70,14 @@ def _writing_the_log() -> Iterator[None]:
 def access_entries(cases: CaseLog, case_id: UUID) -> list[dict[str, Any]]:
     """The case's access log, oldest first: at, endpoint, principal_name, role, as_of, on;
     the lists and dashboards that showed the case included."""
-    entries = cases.access_entries(case_id) + listings_naming(cases, case_id)
-    entries.sort(key=lambda e: str(e["at"]))
-    return entries
+    return cases.access_entries(case_id)
+
+
+def access_chain(cases: CaseLog, case_id: UUID) -> dict[str, Any]:
+    """The hash-chain check of the case's reads (its stream of the access table):
+    ``verified``, and each break with its entry number and what is wrong in Japanese."""
+    breaks = cases.access.verify(str(case_id))
+    return {
+        "verified": not breaks,
+        "breaks": [{"seq": b.seq, "text_ja": f"第{b.seq}件: {b.problem}"} for b in breaks],
+    }

@@ -209,13 +209,17 @@ class TokenStore:
         found = self._load(token_id(digest))
         if found is None or not secrets.compare_digest(found.token_sha256, digest):
             return None
-        principal = self.principal_of(found.id)
+        principal = self._principal(found)  # the token as just read: not read again
         return None if principal is None else (found.id, principal)
 
     def principal_of(self, id: UUID) -> Principal | None:
         """The principal of the token ``id`` while it is neither expired nor revoked (and
         its account, if an account made it, is not disabled)."""
-        found = self._load(id)
+        return self._principal(self._load(id))
+
+    def _principal(self, found: AccessToken | None) -> Principal | None:
+        """One read of the token (the cache fast-forwards it by one query, so a revocation
+        in any process holds here), and of its account when an account made it."""
         if found is None or not found.valid_at(self.clock()):
             return None
         if found.account_id is not None:

@@ -172,17 +172,12 @@ def _entry(event: Any) -> dict[str, Any]:
 
 
 def reads_by(cases: CaseLog, name: str) -> list[dict[str, Any]]:
-    """The newest case reads noted under ``name`` (each case's access log, through the
-    application's ``access_entries``; lists and dashboards are not included). Reads every
-    case's log: an administrator's page, opened rarely (docs/accounts.md)."""
-    found: list[dict[str, Any]] = []
-    for case_id in cases.case_ids():
-        for entry in cases.access_entries(case_id):
-            if entry.get("principal_name") == name:
-                at = datetime.fromisoformat(str(entry["at"]))
-                found.append({**entry, "case_id": case_id, "at_dt": at})
-    found.sort(key=lambda e: str(e["at"]), reverse=True)
-    return found[:READS_SHOWN]
+    """The newest case reads noted under ``name``, newest first (lists and dashboards are
+    not included): one indexed query of the access table (decision 0052)."""
+    return [
+        {**entry, "case_id": UUID(entry["case_id"]), "at_dt": datetime.fromisoformat(entry["at"])}
+        for entry in cases.access.reads_by(name, READS_SHOWN)
+    ]
 
 
 @router.post("/web/admin/accounts/{account_id}/{action}")

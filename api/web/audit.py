@@ -29,7 +29,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.http.access_log import access_entries, record_access
+from api.http.access_log import access_chain, access_entries, record_access
 from api.http.auth import Forbidden, Principal, ensure_can_read
 from api.http.deps import case_office, office_of
 from api.http.routers.trust import export_bundle
@@ -138,7 +138,7 @@ def access_log_page(request: Request, case_id: UUID) -> Response:
         entries = list(reversed(access_entries(cases, case_id)))  # newest first
         return _page(
             request, "audit_access_log.html", principal=principal, case_id=case_id,
-            entries=entries,
+            entries=entries, chain=access_chain(cases, case_id),
         )  # fmt: skip
 
     return _guarded(request, render)

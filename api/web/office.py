@@ -35,11 +35,13 @@ from projections.views.office import (
     billing_lines,
     billing_totals,
     due_items,
+    due_months,
     fiscal_year_of,
     retention,
     retention_years,
 )
 from projections.views.row import CaseRow
+from projections.views.store import Months
 
 router = APIRouter(include_in_schema=False)
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -105,7 +107,8 @@ def _read_window(request: Request) -> Window:
 
 
 def _rows(
-    request: Request, principal: Principal, office_id: str, endpoint: str, kind: str = "due"
+    request: Request, principal: Principal, office_id: str, endpoint: str, kind: str = "due",
+    months: Months = "*",
 ) -> tuple[Window, list[CaseRow]]:
     """The office's rows for the page's window: the stored views for now and today; folds
     of the cases as known at ``as_of``, on the day asked, otherwise (issue 21)."""
@@ -115,7 +118,8 @@ def _rows(
     window = _read_window(request)
     today = window.today
     if window.as_of is None and (window.on == today or kind == "retention"):
-        return window, office_rows(views, cases, principal, office_id, today, endpoint, gen)
+        return window, office_rows(views, cases, principal, office_id, today, endpoint, gen,
+                                   months)  # fmt: skip
     known_day = tokyo_date(window.as_of) if window.as_of else today
     fold_on = {"due": window.on, "billing": max(window.on, known_day)}.get(kind, known_day)
     rows = office_rows_at(views, cases, principal, office_id, window.as_of, fold_on, window.on,
@@ -128,8 +132,10 @@ def read_billing(
 ) -> Billing:
     """The billing check of ``month`` (default: the month that just ended), logged once;
     as known at the address's ``as_of`` and judged on its ``on`` when it names them."""
-    window, rows = _rows(request, principal, _office(principal, office_id), endpoint, "billing")
+    window = _read_window(request)
     chosen = month or _last_month(window.on)
+    window, rows = _rows(request, principal, _office(principal, office_id), endpoint, "billing",
+                         (chosen,))  # fmt: skip
     return Billing(chosen, billing_lines(rows, chosen, window.on), window.on, window)
 
 
@@ -138,7 +144,8 @@ def read_retention(
 ) -> Retention:
     """The retention rate of fiscal ``year`` (default: this one), logged once; as known
     at the address's ``as_of`` when it names one."""
-    window, rows = _rows(request, principal, _office(principal, office_id), endpoint, "retention")
+    window, rows = _rows(request, principal, _office(principal, office_id), endpoint, "retention",
+                         ())  # fmt: skip
     today = tokyo_date(window.as_of) if window.as_of else window.today
     chosen = year or fiscal_year_of(today)
     years = {y for y in retention_years(rows, today) if y >= FIRST_FISCAL_YEAR} | {chosen}
@@ -148,12 +155,13 @@ def read_retention(
 @router.get("/web/offices/{office_id}/due")
 def due_page(request: Request, office_id: str) -> Response:
     def render(principal: Principal) -> Response:
-        window, rows = _rows(request, principal, _office(principal, office_id), "web:due")
+        window, rows = _rows(request, principal, _office(principal, office_id), "web:due",
+                             months=due_months(_read_window(request).on))  # fmt: skip
         day = window.on  # every item judged on the day asked (issue 21)
         found = [(r, due_items(r, day)) for r in rows]
         return _page(request, "office_due.html", principal=principal, office=office_id,
                      today=day, cases=[(r, items) for r, items in found if items],
-                     months=_due_months(day), current="due", window=window)  # fmt: skip
+                     months=due_months(day), current="due", window=window)  # fmt: skip
 
     return _guarded(request, render)
 
@@ -183,11 +191,6 @@ def retention_page(request: Request, office_id: str, fiscal_year: int | None = N
                      current="retention", window=found.window)  # fmt: skip
 
     return _guarded(request, render)
-
-
-def _due_months(today: date) -> tuple[str, str]:
-    """Last month and this one: the due list says each case's state of both (month_words)."""
-    return _last_month(today), month_of(today)
 
 
 def month_ok(month: str) -> bool:

@@ -18,21 +18,29 @@ is safe with several server workers.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    LRUCache,
+    ProcessingEvent,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Transcoder
 
-from domain.access import CaseAccessLog, access_log_id
+from domain.access import CaseAccessLog
+from domain.accounts import Account
 from domain.case import EVENT_CLASSES, REVEALED, Case
 from domain.chain import GENESIS
 from domain.history import Recorded, utc_now
 from domain.sealing import erased
+from domain.store.access_table import AccessEntry, AccessTable, open_access_table
+from domain.store.cache import case_cache
 from domain.store.keyring import KeyStore, open_key_store
 from domain.store.persistence import (
     CaseMapper,
@@ -56,7 +64,6 @@ __all__ = [
 #: :func:`domain.store.persistence.geometric_snapshot`); an access log (constant-size state)
 #: every 20 entries.
 CASE_FIRST_SNAPSHOT = 50
-_ACCESS_ATTEMPTS = 50
 #: Appends without If-Match retried on a concurrent append before answering 409.
 _WRITE_ATTEMPTS = 5
 
@@ -65,8 +72,9 @@ class CaseLog(Application[UUID]):
     """Records and reads cases. ``clock`` is injected so tests are deterministic."""
 
     name = "teichaku"
-    snapshotting_intervals = {Case: CASE_FIRST_SNAPSHOT, CaseAccessLog: 20}  # noqa: RUF012 (the library reads a class attribute)
-    #: Keep up to 256 aggregates per process (a 400-event case is about 1 MB); override
+    snapshotting_intervals = {Case: CASE_FIRST_SNAPSHOT, CaseAccessLog: 20, Account: 20}  # noqa: RUF012 (the library reads a class attribute)
+    #: Keep up to 256 aggregates per process, within ``TEICHAKU_CASE_CACHE_MB`` (default
+    #: 128 MB, estimated from their events: :mod:`domain.store.cache`); override the count
     #: with ``AGGREGATE_CACHE_MAXSIZE`` (0 = unbounded), or turn off with an empty value.
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "256"}
 
@@ -82,6 +90,11 @@ class CaseLog(Application[UUID]):
         )
         assert isinstance(self.mapper, CaseMapper)
         self.mapper.keys = self.keys.key
+        #: The access log: an append-only table with a hash chain per stream (decision 0052).
+        self.access: AccessTable = open_access_table(module, self.recorder, self._legacy_access)
+        cache = self.repository.cache
+        if isinstance(cache, LRUCache):  # bounded by bytes, not count (decision 0051)
+            self.repository.cache = case_cache(self.env, cache.maxsize)
 
     def construct_transcoder(self) -> Transcoder:
         return OrjsonTranscoder()
@@ -207,37 +220,65 @@ class CaseLog(Application[UUID]):
         return case
 
     def access_entries(self, case_id: UUID) -> list[dict[str, Any]]:
-        """The case's read-access log, oldest first (at, endpoint, who, role, as_of, on)."""
-        events = self.events.get(access_log_id(case_id))
-        return [e.entry() for e in events if isinstance(e, CaseAccessLog.Accessed)]
+        """The case's read-access log, oldest first (at, endpoint, who, role, as_of, on):
+        its reads and the lists that showed it (one indexed query, decision 0052)."""
+        return self.access.case_entries(str(case_id))
 
     def note_access(
         self, case_id: UUID, *, reader: str, role: str, endpoint: str,
         as_of: datetime | None, on: date | None,
     ) -> None:  # fmt: skip
-        """Append one entry to the case's access log (retrying on a concurrent append).
+        """Append one entry to the case's access log, durable before this returns.
 
-        Concurrent reads race on the log's version; the loser re-reads and appends
-        again, so every read is logged.
+        One row in the access table, chained in the case's stream: concurrent reads of a
+        case wait a moment on the stream's head row instead of racing for a version.
         """
-        at = self.clock()  # read once: the instant of this read, whatever the retries
-        for attempt in range(_ACCESS_ATTEMPTS):
-            log = self._access_log(case_id) or CaseAccessLog.start(case_id, at)
-            log.note(endpoint=endpoint, principal_name=reader, role=role, as_of=as_of, on=on, at=at)
-            try:
-                self.save(log)
-                return
-            except IntegrityError:
-                # Another read appended first: back off a little, re-read, append again.
-                time.sleep(min(0.002 * (attempt + 1), 0.05))
-        raise RuntimeError("アクセス記録を保存できませんでした。もう一度お試しください")
+        self.access.note(AccessEntry(
+            "case", self.clock(), endpoint, reader, role,
+            as_of.isoformat() if as_of is not None else None,
+            on.isoformat() if on is not None else None, (str(case_id),),
+        ))  # fmt: skip
 
-    def _access_log(self, case_id: UUID) -> CaseAccessLog | None:
-        try:
-            log: object = self.repository.get(access_log_id(case_id))
-        except AggregateNotFoundError:
-            return None
-        return log if isinstance(log, CaseAccessLog) else None
+    def note_listing(
+        self, case_ids: Sequence[UUID], *, reader: str, role: str, endpoint: str,
+        on: date | None,
+    ) -> None:  # fmt: skip
+        """One entry for a list or dashboard read naming every case it showed."""
+        self.access.note(AccessEntry(
+            "listing", self.clock(), endpoint, reader, role, None,
+            on.isoformat() if on is not None else None, tuple(str(i) for i in case_ids),
+        ))  # fmt: skip
+
+    def _legacy_access(self) -> Iterator[AccessEntry]:
+        """The entries written as events before the access table (``CaseAccessLog`` and
+        ``ListingRead``), in stored order: read once, when the table is first made."""
+        from eventsourcing.utils import get_topic
+
+        from domain.listing_access import ListingRead
+
+        classes = (CaseAccessLog.Started, CaseAccessLog.Accessed, ListingRead.Listed)
+        topics = [get_topic(c) for c in classes]
+        case_of: dict[UUID, str] = {}
+        start = 1
+        while True:
+            batch = self.recorder.select_notifications(start, 1000, topics=topics)
+            for n in batch:
+                event = self.mapper.to_domain_event(n)
+                if isinstance(event, CaseAccessLog.Started):
+                    case_of[event.originator_id] = event.case_id
+                elif isinstance(event, CaseAccessLog.Accessed):
+                    case_id = case_of.get(event.originator_id)
+                    if case_id is not None:
+                        yield AccessEntry("case", event.timestamp, event.endpoint,
+                                          event.principal_name, event.role, event.as_of,
+                                          event.on, (case_id,))  # fmt: skip
+                elif isinstance(event, ListingRead.Listed):
+                    yield AccessEntry("listing", event.timestamp, event.endpoint,
+                                      event.principal_name, event.role, None, event.on,
+                                      tuple(event.case_ids))  # fmt: skip
+            if len(batch) < 1000:
+                return
+            start = batch[-1].id + 1
 
     def records(self, case_id: UUID) -> list[Recorded]:
         """Every recorded event of a case, in recorded order."""

@@ -17,10 +17,15 @@ Stores from before the key file (person keys stored as they were, or wrapped by
 ``TEICHAKU_CIPHER_KEY``) are migrated when opened: their keys are wrapped under the KEK.
 The old forms may still be in that database's history and backups (docs/erasure.md).
 
-Reads keep a key for a few seconds per process (:data:`CACHE_SECONDS`), so loading a
-case decrypts without a query per event; an erasure drops it from the erasing process
-at once, and the erasure event itself makes every other process read the fields as
-erased as soon as it sees that event.
+A process keeps the keys it read (so loading a case decrypts without a query per event),
+each with the id of the KEK its row was wrapped under. Every erasure rotates the KEK, so
+that id is an **erasure watermark**: a read that learnt the store's current KEK id in a
+statement it ran after it began (:meth:`KeyStore.key` with ``current``, as the stored
+views do in the statement that reads their rows) uses a kept key only if it was read
+under that KEK, and reads the row again otherwise; after an erasure no process opens
+the erased person's values with a key it kept (issue 21, decision 0048). Reads without a
+watermark (a case's events, whose ``person_erased`` event erases what they opened) keep
+a key for at most :data:`CACHE_SECONDS`.
 """
 
 from __future__ import annotations
@@ -52,28 +57,58 @@ class KeyStore:
     def __init__(self, keks: KekSource, cipher: Cipher | None = None) -> None:
         self.keks = keks
         self.cipher = cipher  # only to read keys stored before the key file (legacy)
-        self._cache: dict[UUID, tuple[float, PersonKey]] = {}
+        #: case id → (when read, the key, the id of the KEK its row was wrapped under).
+        self._cache: dict[UUID, tuple[float, PersonKey, str | None]] = {}
         self._lock = threading.Lock()
 
     # -- what callers use ----------------------------------------------------------------
 
-    def key(self, case_id: UUID) -> PersonKey | None:
-        """The case's key, or ``None`` when it has none (destroyed, or never made)."""
+    def key(self, case_id: UUID, current: str | None = None) -> PersonKey | None:
+        """The case's key, or ``None`` when it has none (destroyed, or never made).
+
+        ``current``: the store's KEK id as the caller read it after it began (the
+        erasure watermark, :meth:`current_kek_id`); a kept key is then used only if its
+        row was wrapped under that KEK. Without it, a kept key is used for
+        :data:`CACHE_SECONDS`.
+        """
+        return self.keys_of([case_id], current)[case_id]
+
+    def keys_of(
+        self, case_ids: Sequence[UUID], current: str | None = None
+    ) -> dict[UUID, PersonKey | None]:
+        """:meth:`key` of each case, the ones not kept read in one statement."""
         now = time.monotonic()
+        found: dict[UUID, PersonKey | None] = {}
         with self._lock:
-            cached = self._cache.get(case_id)
-        if cached is not None and now - cached[0] < CACHE_SECONDS:
-            return cached[1]
-        row = self._select(case_id)
-        if row is None:
-            self.forget(case_id)
-            return None
-        found = PersonKey(case_id, self._unwrap(case_id, *row))
+            for case_id in case_ids:
+                cached = self._cache.get(case_id)
+                if cached is not None and _usable(cached, now, current):
+                    found[case_id] = cached[1]
+        missing = [i for i in dict.fromkeys(case_ids) if i not in found]
+        if not missing:
+            return found
+        rows = self._select_many(missing)
+        kept: dict[UUID, tuple[float, PersonKey, str | None]] = {}
+        for case_id in missing:
+            row = rows.get(case_id)
+            if row is None:
+                found[case_id] = None
+                continue
+            key = PersonKey(case_id, self._unwrap(case_id, *row))
+            found[case_id] = key
+            kept[case_id] = (now, key, row[1])
         with self._lock:
-            if len(self._cache) >= _CACHE_MAX:
+            for case_id in missing:
+                self._cache.pop(case_id, None)
+            if len(self._cache) + len(kept) > _CACHE_MAX:
                 self._cache.clear()
-            self._cache[case_id] = (now, found)
+            self._cache.update(kept)
         return found
+
+    def current_kek_id(self) -> str | None:
+        """The id of the KEK every person key is wrapped under now (one statement):
+        it changes at every erasure (:meth:`destroy` rotates the KEK)."""
+        return None
 
     def key_for_writing(self, case_id: UUID) -> PersonKey:
         """The case's key, made now if it has none yet (a new case, or one from before keys)."""
@@ -136,6 +171,10 @@ class KeyStore:
     def _select(self, case_id: UUID) -> tuple[bytes, str | None] | None:
         raise NotImplementedError
 
+    def _select_many(self, case_ids: Sequence[UUID]) -> dict[UUID, tuple[bytes, str | None]]:
+        found = {i: self._select(i) for i in case_ids}
+        return {i: row for i, row in found.items() if row is not None}
+
     def _insert(self, case_id: UUID, person_key: bytes) -> None:
         raise NotImplementedError
 
@@ -155,6 +194,9 @@ class MemoryKeyStore(KeyStore):
 
     def _select(self, case_id: UUID) -> tuple[bytes, str | None] | None:
         return self._rows.get(case_id)
+
+    def current_kek_id(self) -> str | None:
+        return self.keks.current().id
 
     def _insert(self, case_id: UUID, person_key: bytes) -> None:
         kek = self.keks.current()
@@ -241,16 +283,28 @@ class SQLKeyStore(KeyStore):
             self._rewrap_all(self.keks.current(), delete=None)
             self._reclaim()
 
-    def _select(self, case_id: UUID) -> tuple[bytes, str | None] | None:
+    def _select_many(self, case_ids: Sequence[UUID]) -> dict[UUID, tuple[bytes, str | None]]:
+        if not case_ids:
+            return {}
+        marks = ", ".join(["%s"] * len(case_ids))
         with self._tx(commit=False) as c:
             self._run(
-                c, f"SELECT person_key, kek_id FROM {self.table} WHERE case_id = %s",
-                (str(case_id),),
+                c, f"SELECT case_id, person_key, kek_id FROM {self.table} "
+                f"WHERE case_id IN ({marks})", [str(i) for i in case_ids],
             )  # fmt: skip
+            rows = c.fetchall()
+        return {
+            UUID(str(r["case_id"])): (
+                bytes(r["person_key"]), None if r["kek_id"] is None else str(r["kek_id"])
+            )
+            for r in rows
+        }
+
+    def current_kek_id(self) -> str | None:
+        with self._tx(commit=False) as c:
+            self._run(c, f"SELECT kek_id FROM {self.wrapping_table} WHERE id = 1")
             row = c.fetchone()
-        if row is None:
-            return None
-        return bytes(row["person_key"]), None if row["kek_id"] is None else str(row["kek_id"])
+        return None if row is None else str(row["kek_id"])
 
     def _lock_wrapping(self, c: Any) -> str | None:
         """Take the store's write lock on the wrapping row; the KEK id it names."""
@@ -372,6 +426,16 @@ def open_key_store(
     # in-memory SQLite store's other connections would not see a table made later.
     store._create()
     return store
+
+
+def _usable(
+    cached: tuple[float, PersonKey, str | None], now: float, current: str | None
+) -> bool:
+    """Whether a kept key may be used: read under the watermark's KEK when there is one,
+    else read less than :data:`CACHE_SECONDS` ago."""
+    if current is not None:
+        return cached[2] == current
+    return now - cached[0] < CACHE_SECONDS
 
 
 def _where(keks: KekSource) -> str:

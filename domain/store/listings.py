@@ -1,5 +1,8 @@
 """The listings that showed a case: a query over the notification log, for the access log.
 
+No longer called (decision 0052: the access table indexes the cases a listing named); it
+scans every listing event, so it must not come back onto a request path.
+
 :class:`domain.listing_access.ListingRead` is the pure aggregate; this is the read that
 finds its events in the store (the auditors' access log of one case).
 """

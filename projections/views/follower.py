@@ -44,10 +44,12 @@ from eventsourcing.utils import get_topic
 from domain.case import EVENT_CLASSES
 from domain.history import tokyo_date
 from domain.store.application import CaseLog, CaseNotFound
+from domain.store.leader import FollowerLock, follower_lock
 from projections.views.row import CaseRow, case_row, is_current_for
 from projections.views.store import (
     Cursor,
     GenerationMoved,
+    Months,
     PostgresViewStore,
     SQLiteViewStore,
     ViewStore,
@@ -58,7 +60,9 @@ from projections.views.store import (
 CASE_TOPICS = frozenset(get_topic(cls) for cls in EVENT_CLASSES.values())
 _TOPICS = sorted(CASE_TOPICS)
 BATCH = 500
-LAG_COUNT_LIMIT = 100_000
+#: ``/health`` counts the case events among at most this many notifications after what
+#: the view has seen (read in log order from the end of the index, never a scan).
+LAG_COUNT_LIMIT = 10_000
 #: Cases folded and written per transaction when every case is folded (rebuild, bulk).
 CHUNK = 20
 #: Far behind: at least this many case events pending, and at least 1/BULK_SHARE of all
@@ -68,6 +72,8 @@ BULK_MIN = 2 * BATCH
 BULK_SHARE = 5
 #: How often a catch-up or a read starts again from the pointer after a switch.
 ATTEMPTS = 3
+#: Seconds between checks for stale rows once a day's check found none.
+STALE_RECHECK = 600.0
 _log = logging.getLogger("teichaku.views")
 
 
@@ -80,7 +86,7 @@ def open_view_store(cases: CaseLog) -> ViewStore:
     store = cases.factory.tracking_recorder(view_class)
     assert isinstance(store, ViewStore)
     store.cipher = cases.mapper.cipher
-    store.keys = cases.keys.key
+    store.keys = cases.keys.keys_of  # under the erasure watermark (decision 0048)
     store.keks = cases.keys.keks  # the blind index's key is derived from the current KEK
     return store
 
@@ -91,7 +97,8 @@ class Lag:
 
     ``position``: the notification id the view has folded up to; ``head``: the newest
     notification id of the log (access-log entries included); ``behind``: case events
-    after ``position`` not yet folded (counted up to :data:`LAG_COUNT_LIMIT`).
+    not yet folded, counted among the first :data:`LAG_COUNT_LIMIT` notifications after
+    what this process knows is folded (the position, or a later head it checked).
     """
 
     generation: int
@@ -120,6 +127,12 @@ class CaseViews:
         #: True while a :class:`ViewFollower` keeps these views: a read that finds them far
         #: behind leaves the catch-up to it rather than doing it inside a request.
         self.followed = False
+        #: generation → a notification id up to which every case event is known folded
+        #: (the log's head, read before a catch-up that found no more): later reads of the
+        #: log start there, not at the position, which access-log entries leave behind.
+        self._seen: dict[int, int] = {}
+        #: The day :meth:`refresh_stale` last found nothing stale, and when.
+        self._fresh_day: tuple[dt.date, float] | None = None
         self.generation  # noqa: B018 (creates the first generation on a new store)
 
     # -- generations -------------------------------------------------------------------
@@ -147,16 +160,26 @@ class CaseViews:
         gen = self.generation if gen is None else gen
         return self.store.max_tracking_id(self.tracking_name(gen)) or 0
 
+    def _positions(self, gen: int) -> tuple[int, int, int]:
+        """(tracked position, log head, where unread case events may start), one statement."""
+        position, head = self.store.positions(self.tracking_name(gen), self._events_table)
+        return position, head, max(position, self._seen.get(gen, 0)) + 1
+
+    @property
+    def _events_table(self) -> str:
+        return str(getattr(self.cases.recorder, "events_table_name", "stored_events"))
+
     def lag(self, gen: int | None = None) -> Lag:
+        """How far behind: the positions (one statement) and, if the head is past what is
+        known folded, a count bounded by :data:`LAG_COUNT_LIMIT` index entries."""
         gen = self.generation if gen is None else gen
-        position = self.position(gen)
-        head = self.cases.recorder.max_notification_id() or 0
-        return Lag(gen, position, head, self._pending(position + 1, LAG_COUNT_LIMIT))
+        position, head, start = self._positions(gen)
+        behind = self._pending(start, LAG_COUNT_LIMIT) if head >= start else 0
+        return Lag(gen, position, head, behind)
 
     def _pending(self, start: int, cap: int) -> int:
-        """Case events from notification id ``start`` on, counted up to ``cap``."""
-        table = str(getattr(self.cases.recorder, "events_table_name", "stored_events"))
-        return self.store.count_events(table, start, _TOPICS, cap)
+        """Case events among the ``cap`` notifications from id ``start`` on."""
+        return self.store.count_events(self._events_table, start, _TOPICS, cap)
 
     def fresh(self, max_events: int) -> tuple[int, int]:
         """Catch up (at most ``max_events``) for a read: the live generation and the case
@@ -217,32 +240,47 @@ class CaseViews:
         """Events read, and whether ``gen`` is now current. ``bulk``: far behind, fold every
         case (True), leave it as it is (None: a follower will), or go on case by case."""
         read = 0
-        start = self.position(gen) + 1
+        # The head is read before the events: every case event up to it is committed
+        # (both backends commit notification ids in order), so once a read of the log
+        # finds fewer than a batch, every case event up to the head has been folded.
+        _, head, start = self._positions(gen)
+        if head < start:
+            return read, True  # nothing written since: one statement
         while max_events is None or read < max_events:
             # Only the case's own events: access-log entries and listings change no view.
-            batch = self.cases.recorder.select_notifications(start, BATCH, topics=_TOPICS)
+            batch = self.store.case_events(self._events_table, start, _TOPICS, BATCH)
             if not batch:
+                self._saw(gen, head)
                 return read, True
-            if not read and len(batch) == BATCH and bulk is not False and self._far(start):
+            if not read and len(batch) == BATCH and bulk is not False and self._far(start, head):
                 if bulk is None:
                     return 0, False
                 return self._fold_everything(gen), True
-            touched = {UUID(str(n.originator_id)) for n in batch}
+            touched = {case_id for _, case_id in batch}
             rows = self.fold(touched)
             try:
-                self.store.write(gen, rows, Tracking(self.tracking_name(gen), batch[-1].id))
+                self.store.write(gen, rows, Tracking(self.tracking_name(gen), batch[-1][0]))
             except IntegrityError:
                 return read, True  # another process wrote this position first: it is done
             read += len(batch)
-            start = batch[-1].id + 1
+            start = batch[-1][0] + 1
+            if len(batch) < BATCH:
+                self._saw(gen, head)
+                return read, True
         return read, False
 
-    def _far(self, start: int) -> bool:
-        """Are the views far behind the log (see :data:`BULK_MIN`, :data:`BULK_SHARE`)?"""
-        pending = self._pending(start, LAG_COUNT_LIMIT)
-        if pending < BULK_MIN:
+    def _saw(self, gen: int, head: int) -> None:
+        """Every case event up to ``head`` is folded into ``gen``."""
+        if head > self._seen.get(gen, 0):
+            self._seen[gen] = head
+
+    def _far(self, start: int, head: int) -> bool:
+        """Are the views far behind the log (see :data:`BULK_MIN`, :data:`BULK_SHARE`)?
+        At least :data:`BULK_MIN` case events pending, and at least 1/BULK_SHARE of the
+        log's notifications after the position (read from ids, not counted)."""
+        if self._pending(start, BULK_MIN * BULK_SHARE) < BULK_MIN:
             return False
-        return self._pending(1, pending * BULK_SHARE + 1) <= pending * BULK_SHARE
+        return (head - start + 1) * BULK_SHARE >= head
 
     def _fold_everything(self, gen: int) -> int:
         """Every case folded once, CHUNK at a time (the rebuild's path), then the position
@@ -255,6 +293,7 @@ class CaseViews:
             events = self.fold_all(gen, ids)
             with suppress(IntegrityError):  # another catch-up is already past the head
                 self.store.write(gen, [], Tracking(self.tracking_name(gen), head))
+            self.analyze()  # many rows written: plans from fresh statistics
         finally:
             self._bulk.clear()
         return events + self._catch_up(gen, None, False)[0]
@@ -307,18 +346,41 @@ class CaseViews:
         return [fresh.get(r.case_id, r) for r in rows]
 
     def refresh_stale(self, on: dt.date | None = None, limit: int = 200) -> int:
-        """Fold again up to ``limit`` rows evaluated before ``on`` (today); returns how many."""
+        """Fold again up to ``limit`` rows evaluated before ``on`` (today); returns how many.
+
+        Found by index (:meth:`ViewStore.stale`); once none is left for a day, asked again
+        only every :data:`STALE_RECHECK` seconds that day (a row is written for the day
+        it is folded on, so new stale rows come only from a rebuild or a new shape)."""
         day = on or tokyo_date(self.cases.clock())
+        last = self._fresh_day
+        if on is None and last is not None and last[0] == day \
+                and time.monotonic() - last[1] < STALE_RECHECK:
+            return 0
         ids = self.store.stale(None, day, limit)
         if ids:
             self.store.write(None, self.fold(ids, day), None)
+        elif on is None:
+            self._fresh_day = (day, time.monotonic())
         return len(ids)
+
+    def analyze(self) -> None:
+        """Fresh planner statistics for the events and the views (after a bulk load or a
+        rebuild), so that no plan waits on autovacuum to learn the tables' sizes."""
+        snapshots = getattr(self.cases.snapshots, "recorder", None)
+        name = getattr(snapshots, "events_table_name", None)
+        self.store.analyze(self._events_table, str(name) if name else None)
+
+    def office_case_ids(self, office: str | None, after: Cursor | None, limit: int,
+                        gen: int | None = None) -> list[tuple[UUID, dt.datetime]]:  # fmt: skip
+        """The cases that have ever belonged to ``office`` (all when ``None``), in opening
+        order after ``after``, from the views (no read of the events)."""
+        return self.store.office_cases(gen, office, after, limit)
 
     # -- reading -----------------------------------------------------------------------
 
     def page(
         self, office: str | None, after: Cursor | None, limit: int,
-        keep: Callable[[CaseRow], bool] = lambda row: True, months: str | None = "*",
+        keep: Callable[[CaseRow], bool] = lambda row: True, months: Months = "*",
         gen: int | None = None,
     ) -> tuple[list[CaseRow], Cursor | None]:  # fmt: skip
         """Up to ``limit`` rows that ``keep`` accepts, and the cursor of the next page
@@ -328,7 +390,7 @@ class CaseViews:
 
     def read(
         self, office: str | None, after: Cursor | None, limit: int,
-        keep: Callable[[CaseRow], bool] = lambda row: True, months: str | None = "*",
+        keep: Callable[[CaseRow], bool] = lambda row: True, months: Months = "*",
         gen: int | None = None,
     ) -> Page:  # fmt: skip
         """Up to ``limit`` rows that ``keep`` accepts, the cursor of the next page, and
@@ -346,7 +408,7 @@ class CaseViews:
 
     def _read(
         self, office: str | None, after: Cursor | None, limit: int,
-        keep: Callable[[CaseRow], bool], months: str | None, gen: int | None,
+        keep: Callable[[CaseRow], bool], months: Months, gen: int | None,
     ) -> tuple[Page | None, int]:  # fmt: skip
         found: list[CaseRow] = []
         answer: int | None = None
@@ -378,11 +440,20 @@ class Page:
 
 class ViewFollower:
     """Keeps the views current in the background of a server: new events every
-    ``interval`` seconds, and rows of an earlier day folded again for today."""
+    ``interval`` seconds, and rows of an earlier day folded again for today.
 
-    def __init__(self, views: CaseViews, interval: float = 1.0) -> None:
+    With several servers on one PostgreSQL database only the one holding the follower
+    lock does this (:mod:`domain.store.leader`, decision 0050); the others ask for the
+    lock every ``interval`` and take over when its holder is gone. Every server still
+    catches the views up before a list (read-your-writes)."""
+
+    def __init__(
+        self, views: CaseViews, interval: float = 1.0, lock: FollowerLock | None = None
+    ) -> None:
         self.views = views
         self.interval = interval
+        module = views.cases.env.get("PERSISTENCE_MODULE") or ""
+        self.lock = lock if lock is not None else follower_lock(module, views.cases.recorder)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="teichaku-views", daemon=True)
 
@@ -393,6 +464,7 @@ class ViewFollower:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+        self.lock.release()
         self.views.followed = False
 
     def _run(self) -> None:
@@ -400,6 +472,10 @@ class ViewFollower:
         # rebuild's path) by this thread, while reads answer from them as they are.
         while True:
             try:
+                if not self.lock.held():  # another server follows: ask again next time
+                    if self._stop.wait(self.interval):
+                        return
+                    continue
                 self.views.catch_up(max_events=20_000)
                 self.views.refresh_stale()
                 self.views.store.reindex(None, limit=2_000)  # after an erasure (decision 0035)

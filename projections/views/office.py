@@ -57,13 +57,18 @@ def _date(value: dict[str, Any] | None) -> dt.date | None:
     return dt.date.fromisoformat(value["date"]) if value else None
 
 
+def due_months(on: dt.date) -> tuple[str, str]:
+    """The months :func:`due_items` reads: the one before ``on``'s and ``on``'s own."""
+    return month_of(add_months(dt.date(on.year, on.month, 1), -1)), month_of(on)
+
+
 def due_items(row: CaseRow, on: dt.date) -> list[DueItem]:
     """What the case needs on ``on`` (its row evaluated on ``on``), each with its rule."""
     if row.status_on(on) not in SUPPORTING:
         return []
     d = row.derived
     items: list[DueItem] = []
-    month = month_of(on)
+    previous, month = due_months(on)
     this = next((m for m in row.months if m.month == month), None)
     last_day = month_end(on)
     left = days_left_in_month(on)
@@ -73,7 +78,6 @@ def due_items(row: CaseRow, on: dt.date) -> list[DueItem]:
     if this is not None and not this.report_shared:
         text = f"{month}分の支援レポートをまだ本人・関係者と共有していません"
         items.append(DueItem("MON-4", text, last_day))
-    previous = month_of(add_months(dt.date(on.year, on.month, 1), -1))
     before = next((m for m in row.months if m.month == previous), None)
     if before is not None and not before.report_shared:
         text = f"{previous}分の支援レポートがまだ共有されていません(この月の請求の前に必要です)"

@@ -102,6 +102,7 @@ def rebuild(
         views.catch_up(bulk=False)
         if live != gen:
             store.drop_views(live)
+        views.analyze()  # fresh statistics for the new tables (decision 0049)
         return RebuildReport(
             gen, len(all_ids), len(all_ids) - len(todo), events, time.perf_counter() - started
         )

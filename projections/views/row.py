@@ -42,7 +42,8 @@ ENTITLEMENT_TYPES = frozenset(
 )
 #: Bump when the row's content changes shape (or a rule it stores changes): rows of an
 #: older shape are rebuilt. 3: PLAN-1 is not due before the person is eligible (ELIG-3).
-ROW_SCHEMA = 3
+#: 4: every office the case has belonged to (``offices``), for reads as of an instant.
+ROW_SCHEMA = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,12 @@ class CaseRow:
     #: The shape the row was stored in (:data:`ROW_SCHEMA`); an older one is refolded.
     schema: int = ROW_SCHEMA
 
+    @property
+    def offices(self) -> tuple[str, ...]:
+        """Every office the case has belonged to, the current one included (the opening
+        and each correction of it): a list ``as_of`` an instant folds only their cases."""
+        return tuple(self.derived.get("offices") or ((self.office_id,) if self.office_id else ()))
+
     def status_on(self, on: dt.date) -> str:
         return status_on(self.segments, on)
 
@@ -117,6 +124,7 @@ def case_row(case_id: UUID, records: Sequence[Recorded], computed_on: dt.date) -
             "plan": comp.plan.as_json(),
             "consent_violations": [v.as_json() for v in comp.consent_violations],
             **_facts(facts, frozenset({p.person.name})),
+            "offices": list(_offices(records)),
         },
         months=tuple(
             MonthRow(
@@ -132,6 +140,18 @@ def case_row(case_id: UUID, records: Sequence[Recorded], computed_on: dt.date) -
         ),
         person=_person(opened),
     )
+
+
+def _offices(records: Sequence[Recorded]) -> tuple[str, ...]:
+    """Every office the opening named, as recorded and as each correction replaced it
+    (a superset of the offices the case belonged to at any instant: reads check)."""
+    named: list[Any] = []
+    for r in records:
+        if r.type == "case_opened":
+            named.append(r.payload.get("office_id"))
+        elif r.type == "event_corrected" and int(r.payload.get("target_version", 0)) == 1:
+            named.append(r.payload.get("replacement", {}).get("office_id"))
+    return tuple(dict.fromkeys(o for o in named if isinstance(o, str)))
 
 
 def _person(opened: Fact) -> dict[str, Any]:

@@ -83,6 +83,10 @@ class GenerationMoved(Exception):
         self.live = live
 
 
+#: Which month rows a read takes (:meth:`ViewStore.page`).
+Months = str | tuple[str, ...] | None
+
+
 @dataclass(frozen=True, slots=True)
 class Cursor:
     """Where a page of the case list ends: the last row's (opened_at, case_id)."""
@@ -115,13 +119,17 @@ class ViewStore(TrackingRecorder):
     #: How a column is added to a table stored before it (two processes may both try).
     add_column = "ADD COLUMN IF NOT EXISTS"
     cipher: Cipher | None = None
-    #: Finds a case's person key (:class:`domain.store.keyring.KeyStore`), to open the person.
-    keys: Callable[[UUID], PersonKey | None] | None = None
+    #: Finds cases' person keys (:meth:`domain.store.keyring.KeyStore.keys_of`), to open
+    #: the persons: given the erasure watermark read with the rows (decision 0048), a key
+    #: a process kept from before an erasure is never used after it.
+    keys: Callable[[Sequence[UUID], str | None], dict[UUID, PersonKey | None]] | None = None
     #: The key file's KEKs (:class:`domain.store.kek.KekSource`): the blind index's key is
     #: derived from the current one. Without them no row is indexed (and none is found).
     keks: KekSource | None = None
     #: Generations this process has seen with the index columns.
     _shaped: frozenset[int] = frozenset()
+    #: Generations this process has seen with :meth:`_later_tables`.
+    _later: frozenset[int] = frozenset()
 
     # -- names and tables --------------------------------------------------------------
 
@@ -163,6 +171,7 @@ class ViewStore(TrackingRecorder):
             "billable BOOLEAN, reasons TEXT, warnings TEXT, PRIMARY KEY (case_id, month))",
             f"CREATE INDEX IF NOT EXISTS {self._index(gen, 'month')} ON {month} "
             "(office_id, month)",
+            *self._later_tables(gen),
         ]
         with self._tx(commit=True) as c:
             for sql in statements:
@@ -170,6 +179,41 @@ class ViewStore(TrackingRecorder):
 
     def _index(self, gen: int, what: str) -> str:
         return f"teichaku_view_g{gen}_{what}"
+
+    def office_table(self, gen: int) -> str:
+        """Every office a case has belonged to (a transfer moves it, decision 0031)."""
+        return self._q(f"teichaku_case_office_g{gen}")
+
+    def _later_tables(self, gen: int) -> list[str]:
+        """What a generation stored before them gets when a process first reads it: the
+        indexes that find stale rows without a scan, and the offices of each case."""
+        case = self.case_table(gen)
+        return [
+            f"CREATE INDEX IF NOT EXISTS {self._index(gen, 'computed')} ON {case} (computed_on)",
+            f"CREATE INDEX IF NOT EXISTS {self._index(gen, 'schema')} ON {case} (row_schema)",
+            f"CREATE TABLE IF NOT EXISTS {self.office_table(gen)} (office_id TEXT, "
+            "case_id TEXT, PRIMARY KEY (office_id, case_id))",
+        ]
+
+    def _ensure_later_tables(self, gen: int) -> None:
+        """:meth:`_later_tables` for a generation stored before them (once per process)."""
+        if gen in self._later:
+            return
+        with self._tx(commit=False) as c:
+            have = self._has_table(c, f"teichaku_case_office_g{gen}")
+        if not have:
+            with self._tx(commit=True) as c:
+                for sql in self._later_tables(gen):
+                    self._run(c, sql)
+        self._later = self._later | {gen}
+
+    def _has_table(self, c: Any, name: str) -> bool:
+        self._run(
+            c, "SELECT 1 AS found FROM information_schema.tables "
+            "WHERE table_schema = %s AND table_name = %s",
+            (self.datastore.schema, name),  # type: ignore[attr-defined]
+        )  # fmt: skip
+        return c.fetchone() is not None
 
     def _index_indexes(self, gen: int) -> list[str]:
         case = self.case_table(gen)
@@ -209,6 +253,7 @@ class ViewStore(TrackingRecorder):
         with self._tx(commit=True) as c:
             self._run(c, f"DROP TABLE IF EXISTS {self.case_table(gen)}")
             self._run(c, f"DROP TABLE IF EXISTS {self.month_table(gen)}")
+            self._run(c, f"DROP TABLE IF EXISTS {self.office_table(gen)}")
             self._run(c, f"DELETE FROM {self._q(PROGRESS)} WHERE generation = %s", (gen,))
 
     # -- generations -------------------------------------------------------------------
@@ -252,6 +297,7 @@ class ViewStore(TrackingRecorder):
         if value is None:
             return None
         self._ensure_index_columns(int(value))
+        self._ensure_later_tables(int(value))
         return int(value)
 
     def switch(self, gen: int, behind: tuple[str, str] | None = None) -> bool:
@@ -343,14 +389,21 @@ class ViewStore(TrackingRecorder):
         )
         if c.fetchone() is None:
             return  # a newer row is already stored
+        offices = self.office_table(gen)
+        self._run(c, f"DELETE FROM {offices} WHERE case_id = %s", (str(row.case_id),))
+        for office in row.offices:
+            self._run(c, f"INSERT INTO {offices} VALUES (%s, %s)", (office, str(row.case_id)))
         months = self.month_table(gen)
         self._run(c, f"DELETE FROM {months} WHERE case_id = %s", (str(row.case_id),))
-        for m in row.months:
-            self._run(
-                c, f"INSERT INTO {months} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (str(row.case_id), m.month, row.office_id, m.face_to_face, m.employer_contacts,
-                 m.report_shared, m.billable, _json(m.reasons), _json(m.warnings)),
-            )  # fmt: skip
+        if row.months:  # one statement for all the case's months (issue 24: rebuild rate)
+            month_values: list[Any] = [
+                v for m in row.months
+                for v in (str(row.case_id), m.month, row.office_id, m.face_to_face,
+                          m.employer_contacts, m.report_shared, m.billable, _json(m.reasons),
+                          _json(m.warnings))
+            ]  # fmt: skip
+            marks = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(row.months))
+            self._run(c, f"INSERT INTO {months} VALUES {marks}", month_values)
 
     def _seal(self, data: bytes) -> bytes:
         """Personal data is encrypted with the store's cipher when the store has one."""
@@ -387,16 +440,26 @@ class ViewStore(TrackingRecorder):
         if kek is None:
             return {}
         key = index_key(kek.key)
-        return {row.case_id: (self._blind(key, row.case_id, row.person), kek.id) for row in rows}
+        opened = self._persons([(r.case_id, r.person) for r in rows], kek.id)
+        return {row.case_id: (self._blind(key, opened[row.case_id]), kek.id) for row in rows}
 
-    def _blind(self, key: bytes, case_id: UUID, person: dict[str, Any]) -> str | None:
-        """The entry of the person's 受給者証番号, opened with the person's key: none when
+    def _blind(self, key: bytes, person: dict[str, Any]) -> str | None:
+        """The entry of the person's 受給者証番号 (opened with the person's key): none when
         the key is destroyed (erased) or the row has no number."""
-        if has_sealed(person):
-            person_key = self.keys(case_id) if self.keys is not None else None
-            person = reveal(person, person_key).payload
         number = person.get("recipient_number")
         return blind_number(key, number) if isinstance(number, str) else None
+
+    def _persons(
+        self, persons: Sequence[tuple[UUID, dict[str, Any]]], watermark: str | None
+    ) -> dict[UUID, dict[str, Any]]:
+        """Each person opened with its key, found under the erasure ``watermark`` (the
+        store's KEK id, read after the caller began): read as erased once the key is gone."""
+        sealed = [case_id for case_id, person in persons if has_sealed(person)]
+        keys = self.keys(sealed, watermark) if sealed and self.keys is not None else {}
+        return {
+            case_id: reveal(person, keys.get(case_id)).payload if has_sealed(person) else person
+            for case_id, person in persons
+        }
 
     def reindex(self, gen: int | None, limit: int | None = None) -> int:
         """Index again every row whose entry is not under the current KEK (stored before
@@ -419,7 +482,8 @@ class ViewStore(TrackingRecorder):
                          for r in c.fetchall()]  # fmt: skip
             if not found:
                 break
-            entries = [(self._blind(key, i, person), kek.id, str(i), v) for i, v, person in found]
+            opened = self._persons([(i, person) for i, _, person in found], kek.id)
+            entries = [(self._blind(key, opened[i]), kek.id, str(i), v) for i, v, _ in found]
             with self._tx(commit=True) as c:
                 if self._resolve(c, gen) != used:
                     continue  # switched: index the live generation's rows instead
@@ -454,29 +518,32 @@ class ViewStore(TrackingRecorder):
                 break
         return used, ids
 
-    def _opened(self, rows: list[CaseRow]) -> list[CaseRow]:
+    def _opened(self, rows: list[CaseRow], watermark: str | None) -> list[CaseRow]:
         """Rows with the person's values opened with the person's key (or read as erased
         once it is destroyed). Done after the rows' transaction: the keys are read in
-        their own (an in-memory store has one connection)."""
-        out = []
-        for row in rows:
-            if has_sealed(row.person):
-                key = self.keys(row.case_id) if self.keys is not None else None
-                row = replace(row, person=reveal(row.person, key).payload)
-            out.append(row)
-        return out
+        their own (an in-memory store has one connection). ``watermark``: the store's
+        KEK id read in the statement that read the rows (:data:`_WATERMARK`)."""
+        opened = self._persons([(r.case_id, r.person) for r in rows], watermark)
+        return [r if opened[r.case_id] is r.person else replace(r, person=opened[r.case_id])
+                for r in rows]  # fmt: skip
+
+    def _watermark(self, found: Sequence[Any]) -> str | None:
+        """The erasure watermark the rows' statement read beside them."""
+        return None if not found or found[0]["kek_mark"] is None else str(found[0]["kek_mark"])
 
     # -- reading -----------------------------------------------------------------------
 
     def page(
         self, gen: int | None, office: str | None, after: Cursor | None, limit: int,
-        months: str | None = "*",
+        months: Months = "*",
     ) -> tuple[int, list[CaseRow]]:  # fmt: skip
         """Rows in opening order, of one office (or all), after ``after``, and the
         generation they were read from (``gen`` or the live one if later).
 
-        ``months``: "*" every month of each row, "YYYY-MM" that month only, None none —
-        and then a light row: no derived dates and no person (what a plain list shows).
+        ``months``: "*" every month of each row, "YYYY-MM" that month only, a tuple those
+        months only (``()``: a full row without month rows), None none — and then a light
+        row: no derived dates and no person (what a plain list shows). An office page reads
+        only the months it shows (issue 24: not every month of every case).
         """
         where, params = [], []
         if office is not None:
@@ -486,7 +553,7 @@ class ViewStore(TrackingRecorder):
             where.append("(opened_at > %s OR (opened_at = %s AND case_id > %s))")
             params += [after.opened_at, after.opened_at, after.case_id]
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        columns = "*" if months is not None else _LIGHT
+        columns = f"*, {self._mark()}" if months is not None else _LIGHT
         with self._tx(commit=False) as c:
             used = self._resolve(c, gen)
             sql = (
@@ -496,7 +563,7 @@ class ViewStore(TrackingRecorder):
             self._run(c, sql, params)
             found = c.fetchall()
             result = self._rows(c, used, found, months)
-        return used, self._opened(result)
+        return used, self._opened(result, self._watermark(found) if months is not None else None)
 
     def rows(self, gen: int | None, case_ids: Sequence[UUID]) -> list[CaseRow]:
         if not case_ids:
@@ -505,21 +572,110 @@ class ViewStore(TrackingRecorder):
         with self._tx(commit=False) as c:
             used = self._resolve(c, gen)
             self._run(
-                c, f"SELECT * FROM {self.case_table(used)} WHERE case_id IN ({marks}) "
-                "ORDER BY opened_at, case_id", [str(i) for i in case_ids],
+                c, f"SELECT *, {self._mark()} FROM {self.case_table(used)} "
+                f"WHERE case_id IN ({marks}) ORDER BY opened_at, case_id",
+                [str(i) for i in case_ids],
             )  # fmt: skip
-            result = self._rows(c, used, c.fetchall())
-        return self._opened(result)
+            found = c.fetchall()
+            result = self._rows(c, used, found)
+        return self._opened(result, self._watermark(found))
+
+    def _mark(self) -> str:
+        """A column of the erasure watermark (decision 0048), read in the rows' statement."""
+        return f"(SELECT kek_id FROM {self._q(WRAPPING_TABLE)} WHERE id = 1) AS kek_mark"
 
     def stale(self, gen: int | None, on: dt.date, limit: int) -> list[UUID]:
-        """Cases whose row was evaluated before ``on`` (a new day: dates may have passed)."""
+        """Cases whose row was evaluated before ``on`` (a new day: dates may have passed)
+        or stored in an older shape: two statements, each answered by its index
+        (``computed_on``, ``row_schema``), never by reading every row."""
         with self._tx(commit=False) as c:
             table = self.case_table(self._resolve(c, gen))
             self._run(
-                c, f"SELECT case_id FROM {table} WHERE computed_on < %s "
-                f"OR row_schema <> %s LIMIT {int(limit)}", (on.isoformat(), ROW_SCHEMA),
+                c, f"SELECT case_id FROM {table} WHERE computed_on < %s LIMIT {int(limit)}",
+                (on.isoformat(),),
             )  # fmt: skip
-            return [UUID(str(r["case_id"])) for r in c.fetchall()]
+            found = [UUID(str(r["case_id"])) for r in c.fetchall()]
+            if len(found) < limit:
+                rest = int(limit - len(found))  # two ranges: each read from the index
+                self._run(
+                    c, f"SELECT case_id FROM (SELECT case_id FROM {table} WHERE row_schema < %s "
+                    f"LIMIT {rest}) AS older UNION ALL SELECT case_id FROM (SELECT case_id "
+                    f"FROM {table} WHERE row_schema > %s LIMIT {rest}) AS newer",
+                    (ROW_SCHEMA, ROW_SCHEMA),
+                )  # fmt: skip
+                found += [UUID(str(r["case_id"])) for r in c.fetchall()]
+            return list(dict.fromkeys(found))
+
+    def office_cases(
+        self, gen: int | None, office: str | None, after: Cursor | None, limit: int
+    ) -> list[tuple[UUID, dt.datetime]]:
+        """Case ids and opening instants, in opening order after ``after``: of every case
+        that has ever belonged to ``office`` (all cases when ``None``), from the views'
+        indexes — what a read ``as_of`` an instant folds, instead of every case."""
+        params: list[Any] = []
+        if office is None:
+            source = "SELECT case_id, opened_at FROM {case}"
+        else:
+            source = (
+                "SELECT case_id, opened_at FROM {case} WHERE office_id = %s UNION "
+                "SELECT v.case_id, v.opened_at FROM {offices} o JOIN {case} v "
+                "ON v.case_id = o.case_id WHERE o.office_id = %s"
+            )
+            params += [office, office]
+        where = ""
+        if after is not None:
+            where = "WHERE (opened_at > %s OR (opened_at = %s AND case_id > %s))"
+            params += [after.opened_at, after.opened_at, after.case_id]
+        with self._tx(commit=False) as c:
+            used = self._resolve(c, gen)
+            inner = source.format(case=self.case_table(used), offices=self.office_table(used))
+            self._run(
+                c, f"SELECT case_id, opened_at FROM ({inner}) AS known {where} "
+                f"ORDER BY opened_at, case_id LIMIT {int(limit)}", params,
+            )  # fmt: skip
+            return [(UUID(str(r["case_id"])), dt.datetime.fromisoformat(str(r["opened_at"])))
+                    for r in c.fetchall()]  # fmt: skip
+
+    # -- the log, read by position (no scan) -------------------------------------------
+
+    def _tracking_table(self) -> str:
+        return "tracking"
+
+    def positions(self, name: str, events: str) -> tuple[int, int]:
+        """(the tracked position of ``name``, the log's newest notification id), in one
+        statement: each a maximum read from the end of its index."""
+        with self._tx(commit=False) as c:
+            self._run(
+                c, f"SELECT (SELECT MAX(notification_id) FROM {self._tracking_table()} "
+                "WHERE application_name = %s) AS position, "
+                f"(SELECT MAX({self.event_id}) FROM {self._q(events)}) AS head", (name,),
+            )  # fmt: skip
+            row = c.fetchone()
+        return int(row["position"] or 0), int(row["head"] or 0)
+
+    def case_events(
+        self, events: str, start: int, topics: Sequence[str], limit: int
+    ) -> list[tuple[int, UUID]]:
+        """(notification id, case id) of the events of ``topics`` from ``start`` on, at
+        most ``limit``, in log order: ids only, no event is decoded."""
+        marks = ", ".join(["%s"] * len(topics))
+        with self._tx(commit=False) as c:
+            self._run(
+                c, f"SELECT {self.event_id} AS id, originator_id FROM {self._q(events)} "
+                f"WHERE {self.event_id} >= %s AND topic IN ({marks}) "
+                f"ORDER BY {self.event_id} LIMIT {int(limit)}", (start, *topics),
+            )  # fmt: skip
+            return [(int(r["id"]), UUID(str(r["originator_id"]))) for r in c.fetchall()]
+
+    def analyze(self, events: str, snapshots: str | None) -> None:
+        """Fresh planner statistics for the events and the live views (after a bulk load
+        or a rebuild), so no plan waits on autovacuum to find its index."""
+        gen = self.active_generation() or 1
+        tables = [self._q(events), *([self._q(snapshots)] if snapshots else []),
+                  self.case_table(gen), self.month_table(gen), self.office_table(gen)]  # fmt: skip
+        with self._tx(commit=True) as c:
+            for table in tables:
+                self._run(c, f"ANALYZE {table}")
 
     def offices(self, gen: int | None) -> list[str]:
         with self._tx(commit=False) as c:
@@ -533,28 +689,33 @@ class ViewStore(TrackingRecorder):
             return int(c.fetchone()["n"])
 
     def count_events(self, table: str, start: int, topics: Sequence[str], cap: int) -> int:
-        """Events of ``topics`` from notification id ``start`` on, counted up to ``cap``
-        (one query on the events table ``table``; no event is read)."""
+        """Events of ``topics`` among the ``cap`` notifications from id ``start`` on (one
+        query on the events table ``table``, reading at most ``cap`` index entries in
+        log order, whatever the planner's statistics; no event is decoded)."""
         marks = ", ".join(["%s"] * len(topics))
         with self._tx(commit=False) as c:
             self._run(
-                c, f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM {self._q(table)} "
-                f"WHERE {self.event_id} >= %s AND topic IN ({marks}) LIMIT {int(cap)}) AS e",
-                (start, *topics),
+                c, f"SELECT COUNT(*) AS n FROM (SELECT topic FROM {self._q(table)} "
+                f"WHERE {self.event_id} >= %s ORDER BY {self.event_id} LIMIT {int(cap)}) AS e "
+                f"WHERE topic IN ({marks})", (start, *topics),
             )  # fmt: skip
             return int(c.fetchone()["n"])
 
     def _rows(
-        self, c: Any, gen: int, found: Sequence[Any], only: str | None = "*"
+        self, c: Any, gen: int, found: Sequence[Any], only: Months = "*"
     ) -> list[CaseRow]:
         if not found:
             return []
         months: dict[str, list[MonthRow]] = {}
-        if only is not None:
+        wanted: tuple[str, ...] = () if only in (None, "*") else (
+            (only,) if isinstance(only, str) else tuple(only))  # fmt: skip
+        if only == "*" or wanted:
             ids = [str(r["case_id"]) for r in found]
             marks = ", ".join(["%s"] * len(ids))
-            month_clause = "" if only == "*" else " AND month = %s"
-            params = [*ids, *([only] if month_clause else [])]
+            month_clause = (
+                "" if only == "*" else f" AND month IN ({', '.join(['%s'] * len(wanted))})"
+            )
+            params = [*ids, *wanted]
             self._run(
                 c, f"SELECT * FROM {self.month_table(gen)} WHERE case_id IN ({marks})"
                 f"{month_clause} ORDER BY month", params,
@@ -599,6 +760,11 @@ class SQLiteViewStore(ViewStore, SQLiteTrackingRecorder):
         self._run(c, f"PRAGMA table_info({self.case_table(gen)})")
         return {str(r["name"]) for r in c.fetchall()}
 
+    def _has_table(self, c: Any, name: str) -> bool:
+        self._run(c, "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = %s",
+                  (name,))  # fmt: skip
+        return c.fetchone() is not None
+
     @contextmanager
     def _tx(self, *, commit: bool) -> Iterator[Any]:
         if not commit:
@@ -638,6 +804,9 @@ class PostgresViewStore(ViewStore, PostgresTrackingRecorder):
 
     def _index(self, gen: int, what: str) -> str:
         return f"teichaku_view_g{gen}_{what}"  # an index lives in its table's schema
+
+    def _tracking_table(self) -> str:
+        return self._q(self.tracking_table_name)
 
 
 #: The columns of a light row (a list shows no dates, no names and no months).

@@ -199,7 +199,7 @@ def test_an_auditor_finds_a_person_by_number_across_offices_opening_only_that_ro
     store = app.state.views.store
     opened: list[UUID] = []
     keys = store.keys
-    monkeypatch.setattr(store, "keys", lambda case_id: opened.append(case_id) or keys(case_id))
+    monkeypatch.setattr(store, "keys", lambda ids, mark: opened.extend(ids) or keys(ids, mark))
     # When the auditor searches every office by a number in full-width digits
     page = _find(client, q="９０００ ０００ ００１")
     # Then the person of the other office is found, and no other person was opened

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from domain.accounts import account_id
 from tests.browser.conftest import Site
 
 pytestmark = pytest.mark.browser
@@ -52,6 +53,8 @@ def _pages(site: Site) -> list[tuple[str, str]]:
         ("auditor", "/web/account"),
         ("admin", "/web/admin/accounts"),  # issue 21: the administrator's pages
         ("admin", "/web/admin/tokens"),
+        # an account's history: its reads come from the access table (decision 0052)
+        ("admin", f"/web/admin/accounts/{account_id(site.demo.accounts['staff'][0])}"),
     ]
 
 

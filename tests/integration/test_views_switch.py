@@ -138,9 +138,9 @@ def test_reads_and_writes_never_fall_through_a_rebuild_switch(
     # generation and read that generation's position, until the round's rebuild is over.
     pause = threading.local()
     paused, released = threading.Event(), threading.Event()
-    position = CaseViews.position
+    position = CaseViews._positions
 
-    def position_then_pause(self: CaseViews, gen: int | None = None) -> int:
+    def position_then_pause(self: CaseViews, gen: int) -> tuple[int, int, int]:
         found = position(self, gen)
         if getattr(pause, "here", False):
             pause.here = False
@@ -148,7 +148,7 @@ def test_reads_and_writes_never_fall_through_a_rebuild_switch(
             assert released.wait(WAIT), "the paused reader was never released"
         return found
 
-    monkeypatch.setattr(CaseViews, "position", position_then_pause)
+    monkeypatch.setattr(CaseViews, "_positions", position_then_pause)
 
     def write(k: int) -> Callable[[], None]:
         done, mine = [0], ids[1 + k :: 2]  # no two writers append to one case (ids[0]: main)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -25,8 +26,9 @@ from domain.history import tokyo_date
 from domain.store.application import CaseLog
 from projections.views.as_of import office_rows_as_of
 from projections.views.follower import CaseViews
-from projections.views.office import billing_lines, due_items, retention
+from projections.views.office import billing_lines, due_items, due_months, retention
 from projections.views.row import CaseRow
+from projections.views.store import Cursor, Months, utc_text
 
 router = APIRouter(prefix="/offices", tags=["事業所"])
 AsOf = Annotated[
@@ -51,7 +53,8 @@ def office_due(
     day = parse_day(on, "on") if on else today
     instant = parse_instant(as_of, "as_of") if as_of else None
     if instant is None and day == today:
-        rows = _office_rows(request, response, principal, cases, office_id, day, "/offices/due")
+        rows = _office_rows(request, response, principal, cases, office_id, day, "/offices/due",
+                            due_months(day))  # fmt: skip
     else:  # every item judged on the day asked (issue 21), from what was known at as_of
         rows = _rows_as_of(request, response, principal, cases, office_id, instant, day, day,
                            "/offices/due")  # fmt: skip
@@ -79,7 +82,7 @@ def office_billing(
     day = parse_day(on, "on") if on else (tokyo_date(instant) if instant else today)
     if instant is None and day == today:
         rows = _office_rows(request, response, principal, cases, office_id, today,
-                            "/offices/billing")  # fmt: skip
+                            "/offices/billing", (month,))  # fmt: skip
     else:  # the month as known at as_of: every fact for it recorded by then (issue 21)
         fold_on = max(day, tokyo_date(instant) if instant else today)
         rows = _rows_as_of(request, response, principal, cases, office_id, instant, fold_on,
@@ -105,7 +108,7 @@ def office_retention(
     instant = parse_instant(as_of, "as_of") if as_of else None
     if instant is None:
         rows = _office_rows(request, response, principal, cases, office_id, today,
-                            "/offices/retention")  # fmt: skip
+                            "/offices/retention", ())  # fmt: skip
     else:  # the rate as it could be computed at as_of (issue 21)
         day = tokyo_date(instant)
         rows = _rows_as_of(request, response, principal, cases, office_id, instant, day, day,
@@ -148,25 +151,26 @@ def retention_table(office_id: str, report: dict[str, Any]) -> Table:
 
 def _office_rows(
     request: Request, response: Response, principal: Principal, cases: CaseLog,
-    office_id: str, day: date, endpoint: str,
+    office_id: str, day: date, endpoint: str, months: Months = "*",
 ) -> list[CaseRow]:  # fmt: skip
     if not _OFFICE.match(office_id):
         raise invalid("office_id", "事業所番号は半角数字10桁です")
     ensure_can_read(principal, office_id)
     views, gen = fresh_views(request, response)
-    return office_rows(views, cases, principal, office_id, day, endpoint, gen)
+    return office_rows(views, cases, principal, office_id, day, endpoint, gen, months)
 
 
 def office_rows(
     views: CaseViews, cases: CaseLog, principal: Principal, office_id: str, day: date,
-    endpoint: str, gen: int | None = None,
+    endpoint: str, gen: int | None = None, months: Months = "*",
 ) -> list[CaseRow]:  # fmt: skip
-    """Every row of the office, evaluated for today, the read logged once."""
+    """Every row of the office, evaluated for today, the read logged once. ``months``:
+    the month rows the answer uses (issue 24: a page reads only the months it shows)."""
     gen = views.generation if gen is None else gen
     rows: list[CaseRow] = []
     after = None
     while True:
-        page, after = views.page(office_id, after, 500, gen=gen)
+        page, after = views.page(office_id, after, 500, gen=gen, months=months)
         rows += page
         if after is None:
             break
@@ -203,22 +207,19 @@ def office_rows_at(
     """:func:`projections.views.as_of.office_rows_as_of` over every case opened by
     ``as_of`` (in any office now: a case may have moved since), the read logged once."""
     gen = views.generation if gen is None else gen
-    ids, after = [], None
+    # The cases that ever belonged to the office, from the views' index (issue 24: no read
+    # of every case in the store); each folded as known then, the fold decides the office.
+    ids: list[UUID] = []
+    after: Cursor | None = None
     while True:
-        page, after = views.page(None, after, 500, months=None, gen=gen)
-        ids += [r.case_id for r in page if _may_have_been_in(r, office_id, as_of)]
-        if after is None:
+        batch = views.office_case_ids(office_id, after, 500, gen)
+        for case_id, opened_at in batch:
+            after = Cursor(utc_text(opened_at), str(case_id))
+            if as_of is None or opened_at <= as_of:
+                ids.append(case_id)
+        if len(batch) < 500:
             break
     rows = office_rows_as_of(((i, cases.get_case(i).records) for i in ids), office_id, as_of,
                              fold_on)  # fmt: skip
     record_listing(cases, principal, endpoint, on=day, case_ids=[r.case_id for r in rows])
     return rows
-
-
-def _may_have_been_in(row: CaseRow, office_id: str, as_of: datetime | None) -> bool:
-    """Could the case have been the office's at ``as_of``? Opened by then, and (when the
-    row lists every office the case named) named the office; the fold decides."""
-    if as_of is not None and row.opened_at > as_of:
-        return False
-    named = row.derived.get("offices")
-    return not named or office_id in named

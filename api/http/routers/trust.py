@@ -13,7 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.http.access_log import access_entries
+from api.http.access_log import access_chain, access_entries
 from api.http.auth import Forbidden
 from api.http.deps import (
     CasesDep,
@@ -43,7 +43,8 @@ def get_access_log(case_id: UUID, principal: PrincipalDep, cases: CasesDep) -> d
     if principal.role not in ("auditor", "admin"):
         raise Forbidden("閲覧記録は監査担当者と管理者だけが参照できます")
     cases.records(case_id)  # 404 for an unknown case
-    return {"case_id": str(case_id), "entries": access_entries(cases, case_id)}
+    entries = access_entries(cases, case_id)
+    return {"case_id": str(case_id), "entries": entries, "chain": access_chain(cases, case_id)}
 
 
 @router.get("/{case_id}/export", responses=_ERRORS)

@@ -1,0 +1,410 @@
+"""The access log as an append-only table: one row per read, a hash chain per stream.
+
+Decision 0052 (docs/access-log.md). Every read of a case is one row of
+``teichaku_access`` in the case's stream (the stream is the case id); every list or
+dashboard read is one row in its reader's listing stream (``listing:`` + the reader's
+name) and names the cases it showed in ``teichaku_access_cases`` (indexed by case), so
+the access log of a case is one indexed query, and a reader's history another
+(``principal_name`` is indexed).
+
+Appending costs two statements in one transaction, and readers never abort each other:
+
+1. the stream's head row in ``teichaku_access_heads`` is taken (an upsert that changes
+   nothing and returns the head: it locks that one row on PostgreSQL and takes the
+   write lock on SQLite, so a concurrent reader of the same case waits a moment instead
+   of losing a version race; readers of other cases do not wait at all on PostgreSQL);
+2. the entry is inserted with ``seq`` = head + 1, ``previous_hash`` = the head's hash and
+   its own ``hash`` = SHA-256 of its canonical content and ``previous_hash``;
+3. the insert's trigger moves the head to the new entry (and, for a listing, indexes the
+   cases it names), inside the same statement.
+
+The chain makes the table tamper-evident: :meth:`AccessTable.verify` recomputes each
+entry's hash, its link to the one before, the sequence without gaps, and the head (so
+removing the newest rows shows too), and names the entry where it breaks.
+
+Entries written before this table existed (``CaseAccessLog`` and ``ListingRead`` events in
+the event store) are copied into it once, when the table is first created, in their stored
+order (:func:`open_access_table`): the events stay where they are, unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+TABLE = "teichaku_access"
+CASES_TABLE = "teichaku_access_cases"
+HEADS_TABLE = "teichaku_access_heads"
+META_TABLE = "teichaku_access_meta"
+#: The ``previous_hash`` of a stream's first entry.
+GENESIS = "0" * 64
+#: The meta row that says the entries written as events were copied (once per store).
+LEGACY_COPIED = "legacy-events-copied"
+_COLUMNS = (
+    "stream, seq, kind, at, endpoint, principal_name, role, as_of, on_day, case_ids, "
+    "previous_hash, hash"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessEntry:
+    """One read: a case's (``kind`` ``"case"``) or a list's naming ``case_ids``."""
+
+    kind: str  # "case" | "listing"
+    at: datetime
+    endpoint: str
+    principal_name: str
+    role: str
+    as_of: str | None
+    on: str | None
+    case_ids: tuple[str, ...] = ()
+
+    @property
+    def at_text(self) -> str:
+        return self.at.astimezone(UTC).isoformat()
+
+
+def stream_of(entry: AccessEntry) -> str:
+    """A case read is chained in its case's stream, a listing in its reader's stream."""
+    if entry.kind == "case":
+        return entry.case_ids[0]
+    return "listing:" + entry.principal_name
+
+
+def entry_hash(stream: str, seq: int, row: dict[str, Any], previous_hash: str) -> str:
+    """SHA-256 of an entry's canonical content and the hash of the one before it."""
+    content = {
+        "stream": stream, "seq": seq, "kind": row["kind"], "at": row["at"],
+        "endpoint": row["endpoint"], "principal_name": row["principal_name"],
+        "role": row["role"], "as_of": row["as_of"], "on": row["on_day"],
+        "case_ids": row["case_ids"], "previous_hash": previous_hash,
+    }  # fmt: skip
+    text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _row(entry: AccessEntry) -> dict[str, Any]:
+    return {
+        "kind": entry.kind, "at": entry.at_text, "endpoint": entry.endpoint,
+        "principal_name": entry.principal_name, "role": entry.role, "as_of": entry.as_of,
+        "on_day": entry.on, "case_ids": json.dumps(list(entry.case_ids)),
+    }  # fmt: skip
+
+
+def shown(row: Any) -> dict[str, Any]:
+    """A stored row as the access-log endpoint shows an entry."""
+    return {
+        "at": str(row["at"]), "endpoint": str(row["endpoint"]),
+        "principal_name": str(row["principal_name"]), "role": str(row["role"]),
+        "as_of": row["as_of"], "on": row["on_day"],
+    }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    """Where a stream's chain does not hold: the entry (row id, seq) and what is wrong."""
+
+    stream: str
+    entry_id: int | None
+    seq: int
+    problem: str
+
+
+class AccessTable:
+    """Appends and reads access entries (the SQL flavours below; :class:`MemoryAccessTable`
+    for a store without a database)."""
+
+    def note(self, entry: AccessEntry) -> None:
+        raise NotImplementedError
+
+    def copy_once(self, entries: Sequence[AccessEntry]) -> bool:
+        """Append the entries written as events, in order, unless a process did before:
+        the claim and the copy are one transaction (False: copied before)."""
+        raise NotImplementedError
+
+    def case_entries(self, case_id: str) -> list[dict[str, Any]]:
+        """Reads of the case and the listings that showed it, oldest first."""
+        raise NotImplementedError
+
+    def reads_by(self, principal_name: str, limit: int) -> list[dict[str, Any]]:
+        """The newest case reads under ``principal_name`` (with ``case_id``), newest first."""
+        raise NotImplementedError
+
+    def verify(self, stream: str) -> list[Break]:
+        """Every place the stream's chain does not hold (empty: intact)."""
+        raws, head = self._stream_rows(stream)
+        return check_chain(stream, raws, head)
+
+    def streams(self) -> list[str]:
+        raise NotImplementedError
+
+    def legacy_copied(self) -> bool:
+        raise NotImplementedError
+
+    def _stream_rows(self, stream: str) -> tuple[list[dict[str, Any]], tuple[int, str] | None]:
+        raise NotImplementedError
+
+
+def check_chain(
+    stream: str, rows: Sequence[dict[str, Any]], head: tuple[int, str] | None
+) -> list[Break]:
+    """The chain check of one stream's rows in ``seq`` order against its head."""
+    breaks: list[Break] = []
+    previous, expected = GENESIS, 1
+    for row in rows:
+        seq, rid = int(row["seq"]), row.get("id")
+        if seq != expected:
+            missing = f"第{expected}件" if seq == expected + 1 else f"第{expected}〜{seq - 1}件"
+            breaks.append(Break(stream, rid, seq, f"この前の{missing}が欠けています"))
+        expected = seq + 1
+        if row["previous_hash"] != previous:
+            breaks.append(Break(stream, rid, seq, "前の記録とのつながりが一致しません"))
+        if entry_hash(stream, seq, row, str(row["previous_hash"])) != row["hash"]:
+            breaks.append(Break(stream, rid, seq, "記録の内容がハッシュと一致しません"))
+        previous = str(row["hash"])
+    last = int(rows[-1]["seq"]) if rows else 0
+    if head is not None and (head[0] != last or head[1] != (previous if rows else GENESIS)):
+        breaks.append(Break(stream, None, head[0], f"最新の第{head[0]}件が見つかりません"))
+    return breaks
+
+
+class SQLAccessTable(AccessTable):
+    """The access log in the event store's own database, through the library's datastore."""
+
+    placeholder = "%s"
+    serial = "BIGSERIAL PRIMARY KEY"
+
+    def __init__(self, datastore: Any) -> None:
+        self.datastore = datastore
+
+    def name(self, table: str) -> str:
+        return table
+
+    @contextmanager
+    def _tx(self, *, commit: bool) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as c:
+            yield c
+
+    def _run(self, c: Any, sql: str, params: Sequence[Any] = ()) -> None:
+        c.execute(sql.replace("%s", self.placeholder), tuple(params))
+
+    def create(self) -> None:
+        t, cases = self.name(TABLE), self.name(CASES_TABLE)
+        heads, meta = self.name(HEADS_TABLE), self.name(META_TABLE)
+        with self._tx(commit=True) as c:
+            self._one_creator(c)
+            self._run(c, f"CREATE TABLE IF NOT EXISTS {t} (id {self.serial}, stream TEXT NOT NULL, "
+                      "seq INTEGER NOT NULL, kind TEXT NOT NULL, at TEXT NOT NULL, "
+                      "endpoint TEXT NOT NULL, principal_name TEXT NOT NULL, role TEXT NOT NULL, "
+                      "as_of TEXT, on_day TEXT, case_ids TEXT NOT NULL, previous_hash TEXT "
+                      "NOT NULL, hash TEXT NOT NULL, UNIQUE (stream, seq))")  # fmt: skip
+            self._run(c, f"CREATE INDEX IF NOT EXISTS {TABLE}_by_reader "
+                      f"ON {t} (principal_name, kind, id)")  # fmt: skip
+            self._run(c, f"CREATE TABLE IF NOT EXISTS {cases} (case_id TEXT NOT NULL, "
+                      "entry_id BIGINT NOT NULL, PRIMARY KEY (case_id, entry_id))")  # fmt: skip
+            self._run(c, f"CREATE TABLE IF NOT EXISTS {heads} (stream TEXT PRIMARY KEY, "
+                      "seq INTEGER NOT NULL, hash TEXT NOT NULL)")  # fmt: skip
+            self._run(c, f"CREATE TABLE IF NOT EXISTS {meta} (name TEXT PRIMARY KEY, "
+                      "value TEXT NOT NULL)")  # fmt: skip
+            self._create_trigger(c)
+
+    def _one_creator(self, c: Any) -> None:
+        """Processes starting together make the tables one after the other (SQLite: its
+        one write lock does)."""
+
+    def _create_trigger(self, c: Any) -> None:
+        """After an entry is inserted, the database moves its stream's head to it and
+        indexes the cases a listing names (so an append is two statements)."""
+        raise NotImplementedError
+
+    def note(self, entry: AccessEntry) -> None:
+        with self._tx(commit=True) as c:
+            self._append(c, entry)
+
+    def copy_once(self, entries: Sequence[AccessEntry]) -> bool:
+        at = datetime.now(UTC).isoformat()
+        with self._tx(commit=True) as c:
+            self._run(c, f"INSERT INTO {self.name(META_TABLE)} (name, value) VALUES (%s, %s) "
+                      "ON CONFLICT (name) DO NOTHING RETURNING name",
+                      (LEGACY_COPIED, at))  # fmt: skip
+            if c.fetchone() is None:
+                return False
+            for entry in entries:
+                self._append(c, entry)
+        return True
+
+    def _append(self, c: Any, entry: AccessEntry) -> None:
+        stream = stream_of(entry)
+        heads = self.name(HEADS_TABLE)
+        # 1. Take the stream's head (a no-op upsert: a row lock, not a version race).
+        self._run(c, f"INSERT INTO {heads} AS h (stream, seq, hash) VALUES (%s, 0, %s) "
+                  "ON CONFLICT (stream) DO UPDATE SET seq = h.seq RETURNING seq, hash",
+                  (stream, GENESIS))  # fmt: skip
+        head = c.fetchone()
+        seq, previous = int(head["seq"]) + 1, str(head["hash"])
+        row = _row(entry)
+        digest = entry_hash(stream, seq, row, previous)
+        # 2. The entry, chained to the head.
+        self._run(c, f"INSERT INTO {self.name(TABLE)} ({_COLUMNS}) VALUES "
+                  "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                  (stream, seq, row["kind"], row["at"], row["endpoint"], row["principal_name"],
+                   row["role"], row["as_of"], row["on_day"], row["case_ids"], previous,
+                   digest))  # fmt: skip
+        # 3. (the insert's trigger) the head moves to it; a listing's cases are indexed.
+
+    def case_entries(self, case_id: str) -> list[dict[str, Any]]:
+        t, cases = self.name(TABLE), self.name(CASES_TABLE)
+        with self._tx(commit=False) as c:
+            self._run(c, f"SELECT at, endpoint, principal_name, role, as_of, on_day, id FROM {t} "
+                      f"WHERE stream = %s OR id IN (SELECT entry_id FROM {cases} "
+                      "WHERE case_id = %s) ORDER BY at, id", (case_id, case_id))  # fmt: skip
+            return [shown(r) for r in c.fetchall()]
+
+    def reads_by(self, principal_name: str, limit: int) -> list[dict[str, Any]]:
+        with self._tx(commit=False) as c:
+            self._run(c, f"SELECT at, endpoint, principal_name, role, as_of, on_day, stream "
+                      f"FROM {self.name(TABLE)} WHERE principal_name = %s AND kind = 'case' "
+                      "ORDER BY id DESC LIMIT %s", (principal_name, limit))  # fmt: skip
+            return [{**shown(r), "case_id": str(r["stream"])} for r in c.fetchall()]
+
+    def streams(self) -> list[str]:
+        with self._tx(commit=False) as c:
+            self._run(c, f"SELECT stream FROM {self.name(HEADS_TABLE)} ORDER BY stream")
+            return [str(r["stream"]) for r in c.fetchall()]
+
+    def _stream_rows(self, stream: str) -> tuple[list[dict[str, Any]], tuple[int, str] | None]:
+        with self._tx(commit=False) as c:
+            self._run(c, f"SELECT id, {_COLUMNS} FROM {self.name(TABLE)} WHERE stream = %s "
+                      "ORDER BY seq", (stream,))  # fmt: skip
+            rows = [dict(r) for r in c.fetchall()]
+            self._run(c, f"SELECT seq, hash FROM {self.name(HEADS_TABLE)} WHERE stream = %s",
+                      (stream,))  # fmt: skip
+            head = c.fetchone()
+        return rows, None if head is None else (int(head["seq"]), str(head["hash"]))
+
+    def legacy_copied(self) -> bool:
+        with self._tx(commit=False) as c:
+            self._run(c, f"SELECT value FROM {self.name(META_TABLE)} WHERE name = %s",
+                      (LEGACY_COPIED,))  # fmt: skip
+            return c.fetchone() is not None
+
+
+class SQLiteAccessTable(SQLAccessTable):
+    placeholder = "?"
+    serial = "INTEGER PRIMARY KEY AUTOINCREMENT"
+
+    def _create_trigger(self, c: Any) -> None:
+        self._run(c, f"CREATE TRIGGER IF NOT EXISTS {TABLE}_appended AFTER INSERT ON {TABLE} "
+                  f"BEGIN UPDATE {HEADS_TABLE} SET seq = NEW.seq, hash = NEW.hash "
+                  "WHERE stream = NEW.stream; "
+                  f"INSERT OR IGNORE INTO {CASES_TABLE} (case_id, entry_id) "
+                  "SELECT value, NEW.id FROM json_each(NEW.case_ids) WHERE NEW.kind = 'listing'; "
+                  "END")  # fmt: skip
+
+
+class PostgresAccessTable(SQLAccessTable):
+    def name(self, table: str) -> str:
+        return f'"{self.datastore.schema}"."{table}"'
+
+    def _one_creator(self, c: Any) -> None:
+        # Two workers starting at once would otherwise race on the catalogue
+        # ("tuple concurrently updated" on CREATE OR REPLACE FUNCTION).
+        c.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{self.name(TABLE)} create",))
+
+    def _create_trigger(self, c: Any) -> None:
+        function = self.name(f"{TABLE}_appended")
+        c.execute(
+            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN UPDATE {self.name(HEADS_TABLE)} SET seq = NEW.seq, hash = NEW.hash "
+            "WHERE stream = NEW.stream; "
+            f"IF NEW.kind = 'listing' THEN INSERT INTO {self.name(CASES_TABLE)} "
+            "(case_id, entry_id) SELECT value, NEW.id FROM jsonb_array_elements_text("
+            "NEW.case_ids::jsonb) ON CONFLICT DO NOTHING; END IF; RETURN NEW; END $$"
+        )
+        c.execute(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = "
+            f"'{TABLE}_appended' AND tgrelid = '{self.name(TABLE)}'::regclass) THEN "
+            f"CREATE TRIGGER {TABLE}_appended AFTER INSERT ON {self.name(TABLE)} "
+            f"FOR EACH ROW EXECUTE FUNCTION {function}(); END IF; END $$"
+        )
+
+
+class MemoryAccessTable(AccessTable):
+    """The same table in memory, for a store in memory (no database)."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.heads: dict[str, tuple[int, str]] = {}
+        self.meta: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def note(self, entry: AccessEntry) -> None:
+        with self._lock:
+            self._append(entry)
+
+    def _append(self, entry: AccessEntry) -> None:
+        stream = stream_of(entry)
+        seq, previous = self.heads.get(stream, (0, GENESIS))
+        row = _row(entry)
+        digest = entry_hash(stream, seq + 1, row, previous)
+        self.rows.append({**row, "id": len(self.rows) + 1, "stream": stream, "seq": seq + 1,
+                          "previous_hash": previous, "hash": digest,
+                          "names": set(entry.case_ids)})  # fmt: skip
+        self.heads[stream] = (seq + 1, digest)
+
+    def case_entries(self, case_id: str) -> list[dict[str, Any]]:
+        found = [r for r in self.rows if r["stream"] == case_id or case_id in r["names"]]
+        return [shown(r) for r in sorted(found, key=lambda r: (r["at"], r["id"]))]
+
+    def reads_by(self, principal_name: str, limit: int) -> list[dict[str, Any]]:
+        found = [r for r in reversed(self.rows)
+                 if r["principal_name"] == principal_name and r["kind"] == "case"]  # fmt: skip
+        return [{**shown(r), "case_id": r["stream"]} for r in found[:limit]]
+
+    def streams(self) -> list[str]:
+        return sorted(self.heads)
+
+    def _stream_rows(self, stream: str) -> tuple[list[dict[str, Any]], tuple[int, str] | None]:
+        rows = sorted((r for r in self.rows if r["stream"] == stream), key=lambda r: r["seq"])
+        return rows, self.heads.get(stream)
+
+    def legacy_copied(self) -> bool:
+        return LEGACY_COPIED in self.meta
+
+    def copy_once(self, entries: Sequence[AccessEntry]) -> bool:
+        with self._lock:
+            if LEGACY_COPIED in self.meta:
+                return False
+            self.meta[LEGACY_COPIED] = datetime.now(UTC).isoformat()
+            for entry in entries:
+                self._append(entry)
+            return True
+
+
+def open_access_table(
+    module: str, recorder: Any, legacy: Callable[[], Iterable[AccessEntry]]
+) -> AccessTable:
+    """The access table beside an application's event store (same database).
+
+    ``legacy`` yields the entries written as events before the table existed, oldest
+    first; they are copied once per store (the first process to claim the copy does it).
+    """
+    datastore = getattr(recorder, "datastore", None)
+    table: AccessTable
+    if module.endswith("postgres") and datastore is not None:
+        table = PostgresAccessTable(datastore)
+    elif module.endswith("sqlite") and datastore is not None:
+        table = SQLiteAccessTable(datastore)
+    else:
+        table = MemoryAccessTable()
+    if isinstance(table, SQLAccessTable):
+        table.create()
+    if not table.legacy_copied():
+        table.copy_once(list(legacy()))  # read before the write transaction
+    return table

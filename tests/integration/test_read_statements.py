@@ -1,0 +1,95 @@
+"""What a read costs, counted in SQL statements (never in time), on SQLite and PostgreSQL.
+
+A case read is the principal (one read of its token), the case (one read: the cache
+fast-forwards it) and its access entry (two statements: the stream's head, the entry;
+decision 0052). Before, it was 5 statements on SQLite and 8 on PostgreSQL (the token read
+twice, the case's access-log aggregate loaded, then locked and appended). An office
+list is the principal, the views' own statements and one access entry naming the cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from domain.store.application import CaseLog
+from tests.integration.conftest import Backend
+from tests.integration.sample import OPENED
+from tests.integration.statements import counting_statements
+
+OFFICE = OPENED["office_id"]
+#: The access entry of a read: take the stream's head, insert the entry.
+ACCESS_ENTRY = 2
+
+
+@pytest.fixture
+def http(backend: Backend, store: CaseLog) -> Iterator[tuple[TestClient, dict[str, str], str]]:
+    app = create_app(cases=store)
+    token = app.state.tokens.create("staff", "担当 一郎", OFFICE)
+    auth = {"Authorization": f"Bearer {token}"}
+    with TestClient(app) as client:
+        case_id = client.post("/cases", json=OPENED, headers=auth).json()["case_id"]
+        for _ in range(2):  # warm: the process has read the token, the case and the list once
+            assert client.get(f"/cases/{case_id}/entitlement", headers=auth).status_code == 200
+            listed = client.get("/cases", params={"office_id": OFFICE}, headers=auth)
+            assert listed.status_code == 200
+        yield client, auth, case_id
+
+
+def _access(sent: list[str]) -> list[str]:
+    return [s for s in sent if "teichaku_access" in s]
+
+
+def test_a_case_read_is_its_principal_its_case_and_its_access_entry(
+    http: tuple[TestClient, dict[str, str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, auth, case_id = http
+    with counting_statements(monkeypatch) as sent:
+        answer = client.get(f"/cases/{case_id}/entitlement", headers=auth)
+    assert answer.status_code == 200
+    assert len(_access(sent)) == ACCESS_ENTRY
+    assert len(sent) <= 2 + ACCESS_ENTRY, sent
+
+
+def test_an_office_list_is_its_principal_the_views_and_one_access_entry(
+    http: tuple[TestClient, dict[str, str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, auth, _ = http
+    with counting_statements(monkeypatch) as sent:
+        answer = client.get("/cases", params={"office_id": OFFICE}, headers=auth)
+    assert answer.status_code == 200 and len(answer.json()["cases"]) == 1
+    assert len(_access(sent)) == ACCESS_ENTRY  # one entry however many cases it names
+    views = [s for s in sent if "view" in s or "tracking" in s]
+    assert len(sent) - len(views) <= 1 + ACCESS_ENTRY, sent  # the principal, read once
+    assert len(sent) <= 5 + ACCESS_ENTRY, sent  # the views' own statements: at most 4
+
+
+def test_a_revoked_token_is_refused_on_the_next_read_in_another_process(
+    backend: Backend, http: tuple[TestClient, dict[str, str], str]
+) -> None:
+    client, auth, case_id = http  # this process has the token in its cache
+    other = backend.open()  # another server process revokes it
+    from api.http.auth import TokenStore
+
+    tokens = TokenStore(other)
+    (info,) = tokens.list()
+    tokens.revoke(info.id, "テスト")
+    assert client.get(f"/cases/{case_id}/entitlement", headers=auth).status_code == 401
+
+
+def test_a_case_page_is_its_session_its_principal_its_case_and_its_access_entry(
+    http: tuple[TestClient, dict[str, str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, auth, case_id = http
+    token = auth["Authorization"].removeprefix("Bearer ")
+    signed_in = client.post("/web/login", data={"token": token}, follow_redirects=False)
+    assert signed_in.status_code == 303
+    assert client.get(f"/web/cases/{case_id}").status_code == 200  # the page read once
+    with counting_statements(monkeypatch) as sent:
+        page = client.get(f"/web/cases/{case_id}")
+    assert page.status_code == 200
+    assert len(_access(sent)) == ACCESS_ENTRY
+    assert len(sent) <= 3 + ACCESS_ENTRY, sent  # the session, its token, the case
