@@ -1,0 +1,165 @@
+"""What a read and an append cost against a real server (issue 24; decision 0052).
+
+    .venv/bin/python -m bench.reads --url sqlite:////tmp/reads.db            # a new store
+    .venv/bin/python -m bench.reads --url postgresql://postgres@127.0.0.1:5432/test?schema=reads
+
+Makes ``--cases`` cases in the store (in process), starts ``teichaku serve --workers 2``
+(``--workers``), and measures, each phase for ``--seconds``:
+
+- **reads**: ``GET /cases/{id}/entitlement`` of ONE case from 1 client, then from 4 clients
+  at once (the case every reader of an office opens; before decision 0052 their access
+  entries raced for the case log's next version); the ratio 4 clients / 1 client;
+- **list**: ``GET /cases?office_id=…`` from 1 client and from 4;
+- **append**: ``POST /cases/{id}/events`` (a contact, each client on its own case) from
+  1 client over HTTP, against the in-process rate of ``CaseLog.record`` on the same store
+  (the library's own path, no HTTP); the ratio HTTP / in-process.
+
+The clients are threads of this process, on the same machine as the server: the figures
+are ratios within one run, with the machine's load printed before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import httpx
+
+from bench.casework import OFFICE, plan_case
+from domain.store.application import persistence_env
+from domain.store.opening import open_case_log
+
+CONTACT = {"type": "contact_recorded", "contact_on": "2025-01-10", "counterpart": "person",
+           "mode": "phone", "summary": "体調の確認(ベンチマーク)"}  # fmt: skip
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _load() -> str:
+    return " ".join(open("/proc/loadavg").read().split()[:3])
+
+
+def _rate(clients: int, seconds: float, work: Callable[[int, httpx.Client], None],
+          base: str, token: str) -> float:  # fmt: skip
+    """Requests per second of ``clients`` threads, each doing ``work`` in a loop."""
+    done = [0] * clients
+    failures: list[str] = []
+    stop = time.monotonic() + seconds
+
+    def run(k: int) -> None:
+        with httpx.Client(base_url=base, timeout=60,
+                          headers={"Authorization": f"Bearer {token}"}) as client:  # fmt: skip
+            work(k, client)  # one request before the clock counts (connection, caches)
+            while time.monotonic() < stop:
+                try:
+                    work(k, client)
+                    done[k] += 1
+                except AssertionError as exc:
+                    failures.append(str(exc))
+                    return
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise SystemExit(f"a request failed: {failures[0]}")
+    return sum(done) / (time.monotonic() - started)
+
+
+def _ok(answer: httpx.Response, status: int = 200) -> None:
+    assert answer.status_code == status, f"{answer.status_code} {answer.text[:200]}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--cases", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args(argv)
+
+    app = open_case_log(persistence_env(args.url))
+    rng = random.Random(7)
+    ids = [app.open_case(plan_case(9000 + n, date(2024, 4, 1), rng).opened,
+                         recorded_by="ベンチ").id for n in range(args.cases)]  # fmt: skip
+    made = subprocess.run(
+        [sys.executable, "-m", "api.cli", "token", "create", "--role", "staff", "--office",
+         OFFICE, "--name", "ベンチ", "--database", args.url],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    token = made.stdout.strip().splitlines()[-1]
+    port = _port()
+    env = {k: v for k, v in os.environ.items() if k != "TEICHAKU_DATABASE"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--database", args.url,
+         "--workers", str(args.workers)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    result: dict[str, Any] = {}
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("teichaku serve did not start")
+            time.sleep(0.3)
+        print(f"load before: {_load()}  ({args.workers} workers, {args.cases} cases, "
+              f"{args.seconds:.0f} s per phase)")  # fmt: skip
+        one = ids[0]
+
+        def read(_: int, c: httpx.Client) -> None:
+            _ok(c.get(f"/cases/{one}/entitlement"))
+
+        def listing(_: int, c: httpx.Client) -> None:
+            _ok(c.get("/cases", params={"office_id": OFFICE}))
+
+        def append(k: int, c: httpx.Client) -> None:
+            _ok(c.post(f"/cases/{ids[1 + k % (len(ids) - 1)]}/events", json=CONTACT), 201)
+
+        for name, work in (("read one case", read), ("list the office", listing)):
+            single = _rate(1, args.seconds, work, base, token)
+            four = _rate(4, args.seconds, work, base, token)
+            result[name] = (single, four)
+            print(f"{name:16} 1 client {single:7.1f}/s   4 clients {four:7.1f}/s   "
+                  f"ratio {four / single:4.2f}×")  # fmt: skip
+        http = _rate(1, args.seconds, append, base, token)
+        stop, count = time.monotonic() + args.seconds, 0
+        started = time.monotonic()
+        while time.monotonic() < stop:
+            app.record(ids[-1], CONTACT["type"], {k: v for k, v in CONTACT.items() if k != "type"},
+                       recorded_by="ベンチ")  # fmt: skip
+            count += 1
+        local = count / (time.monotonic() - started)
+        print(f"{'append':16} HTTP {http:7.1f}/s   in-process {local:7.1f}/s   "
+              f"ratio {http / local:4.2f}×")  # fmt: skip
+        print(f"load after: {_load()}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        app.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
