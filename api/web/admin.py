@@ -26,6 +26,7 @@ from fastapi.responses import RedirectResponse, Response
 from api.http.accounts import SETUP_CODE_LIFETIME, AccountExists, AccountStore
 from api.http.auth import AlreadyRevoked, Forbidden, Principal, UnknownToken
 from api.web.account import check_form_token, done_once, jst
+from api.web.audit import endpoint_ja
 from api.web.once import new_key
 from api.web.pages import _csrf, _guarded, _page
 from domain.accounts import ROLE_JA, ROLES, Account, AccountProblem
@@ -168,6 +169,8 @@ def _entry(event: Any) -> dict[str, Any]:
     elif kind == "Disabled":
         details = event.reason
     by = getattr(event, "by", None) or getattr(event, "created_by", None) or ""
+    if not by and kind == "SignedIn":
+        by = "本人"  # a sign-in is the account holder's own act
     return {"at": event.timestamp, "what": EVENT_JA.get(kind, kind), "by": by, "details": details}
 
 
@@ -175,7 +178,12 @@ def reads_by(cases: CaseLog, name: str) -> list[dict[str, Any]]:
     """The newest case reads noted under ``name``, newest first (lists and dashboards are
     not included): one indexed query of the access table (decision 0052)."""
     return [
-        {**entry, "case_id": UUID(entry["case_id"]), "at_dt": datetime.fromisoformat(entry["at"])}
+        {
+            **entry,
+            "case_id": UUID(entry["case_id"]),
+            "at_dt": datetime.fromisoformat(entry["at"]),
+            "endpoint_ja": endpoint_ja(str(entry.get("endpoint", ""))),
+        }
         for entry in cases.access.reads_by(name, READS_SHOWN)
     ]
 

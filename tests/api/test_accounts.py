@@ -588,3 +588,22 @@ def test_no_password_code_hash_or_totp_secret_reaches_a_log(
     assert "HTTP Request" in main_log  # the requests were logged …
     for secret_text in (code, ADMIN_PASSWORD, secret, stored_hash):  # … and no secret in them
         assert secret_text not in main_log
+
+
+def test_an_accounts_page_names_the_cases_it_read_in_words(app: FastAPI) -> None:
+    from tests.factories import case_opened_payload
+
+    _person(app, "boss", role="admin", password=ADMIN_PASSWORD)
+    _person(app, "reader")
+    case_id = app.state.cases.open_case(case_opened_payload(), recorded_by="担当").id
+    worker = TestClient(app)
+    _sign_in(worker, "reader", PASSWORD)
+    assert worker.get(f"/web/cases/{case_id}").status_code == 200
+    admin = TestClient(app)
+    _sign_in(admin, "boss", ADMIN_PASSWORD)
+    reader = next(a for a in _accounts(app).list() if a.login_id == "reader")
+
+    page = admin.get(f"/web/admin/accounts/{reader.id}").text
+
+    assert str(case_id)[:8] in page and "ケースの画面" in page and "web:case" not in page
+    assert "本人" in page  # a sign-in's actor is the account holder
