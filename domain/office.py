@@ -225,6 +225,22 @@ class Office(Aggregate):
     def office_id(self) -> str:
         return str(self.records[0]["payload"]["office_id"])
 
+    def chain_breaks(self) -> list[int]:
+        """The versions whose hash does not recompute or does not link to the one before
+        (empty: the office's chain holds), as a case's chain is checked."""
+        broken: list[int] = []
+        previous = GENESIS
+        for r in self.records:
+            expected = event_hash(
+                case_id=self.id, version=r["version"], type=r["type"], payload=r["payload"],
+                recorded_at=datetime.fromisoformat(r["recorded_at"]),
+                recorded_by=r["recorded_by"], previous_hash=previous,
+            )  # fmt: skip
+            if r["previous_hash"] != previous or r["hash"] != expected:
+                broken.append(int(r["version"]))
+            previous = r["hash"]
+        return broken
+
     def record(
         self, event_type: str, data: Mapping[str, Any], *, recorded_by: str,
         recorded_at: datetime,

@@ -336,6 +336,23 @@ class CaseLog(Application[UUID]):
                 return ids
             start = batch[-1].id + 1
 
+    def stored_office_ids(self) -> list[UUID]:
+        """The aggregate id of every office that has its 体制 recorded (for ``verify``)."""
+        from eventsourcing.utils import get_topic
+
+        from domain.office import Office
+
+        ids: list[UUID] = []
+        start = 1
+        while True:
+            batch = self.recorder.select_notifications(
+                start, 1000, topics=[get_topic(Office.Registered)]
+            )
+            ids.extend(UUID(str(n.originator_id)) for n in batch)
+            if len(batch) < 1000:
+                return ids
+            start = batch[-1].id + 1
+
     def stored_case_ids(self) -> list[UUID]:
         """Every case with any stored event (one whose first row was removed included)."""
         from eventsourcing.utils import get_topic

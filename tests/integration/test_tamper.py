@@ -204,3 +204,43 @@ def test_audit_endpoint_reports_a_deleted_row_instead_of_failing_to_load(
     body = response.json()
     assert body["verified"] is False
     assert [(b["version"], b["problem"]) for b in body["breaks"]] == [(4, "missing")]
+
+
+def test_verify_command_also_checks_the_access_log_and_the_offices_chains(
+    backend: Backend, store: CaseLog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from domain.office import Office
+
+    # Given a case read twice, and an office with its 体制 recorded twice
+    case_id = _case_with_contacts(store, contacts=1)
+    for n in range(2):
+        store.note_access(case_id, reader="監査 花子", role="auditor", endpoint=f"/r{n}",
+                          as_of=None, on=None)  # fmt: skip
+    registered = {"office_id": "1310100001", "name": "試験事業所", "designated_on": "2019-04-01"}
+    office = Office.register(registered, recorded_by="管理者",
+                             recorded_at=datetime(2026, 1, 5, tzinfo=UTC))  # fmt: skip
+    office.record("tier_notified", {"fiscal_year": 2025, "tier_percent": 90,
+                                    "notified_on": "2025-04-01"},
+                  recorded_by="管理者", recorded_at=datetime(2026, 1, 6, tzinfo=UTC))  # fmt: skip
+    store.save(office)
+    assert main(["verify", "--database", backend.url]) == 0
+    clean = capsys.readouterr().out
+    assert "office 1310100001 OK (2 events)" in clean
+
+    # When one read's reader and the office's second event are altered in the database
+    access = "teichaku_access" if backend.name == "sqlite" else (
+        backend.events_table.split(".")[0] + ".teichaku_access")  # fmt: skip
+    _execute(backend, f"UPDATE {access} SET principal_name = %s WHERE stream = %s AND seq = 2",
+             ("別人", str(case_id)))  # fmt: skip
+    state = orjson.loads(_state(backend, office.id, 2))
+    state["recorded_by"] = "別人"
+    _set_state(backend, office.id, 2, orjson.dumps(state))
+
+    # Then verify names both and exits 1
+    status = main(["verify", "--database", backend.url])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert f"access-log {case_id} NG entry 2" in out
+    assert "office 1310100001 NG version 2" in out
