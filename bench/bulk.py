@@ -58,6 +58,7 @@ from bench.generate import WalkingClock
 from domain.case import Case
 from domain.history import TOKYO, utc_now
 from domain.rules.cal import add_months
+from domain.sealing import PersonKey
 from domain.store.application import CASE_FIRST_SNAPSHOT, CaseLog
 from domain.store.persistence import geometric_snapshot, persistence_env
 
@@ -97,6 +98,12 @@ class Spec:
     seed: int = 7
     today: date = DEFAULT_TODAY
     snapshots: bool = True
+    #: Cases ``0 … heavy-1`` are planned with 5 contacts a month (≈ 400 events, as
+    #: ``bench.generate``'s heavy case) instead of 1–3: the case the read benchmarks open.
+    heavy: int = 0
+    #: PostgreSQL: write with ``COPY … FROM STDIN (FORMAT BINARY)`` (False: the library's
+    #: ``insert_events``, one ``INSERT … SELECT FROM unnest(…)`` statement per batch).
+    copy: bool = True
 
 
 @dataclass
@@ -136,12 +143,18 @@ def case_plan(n: int, spec: Spec) -> Plan:
     latest_hire = add_months(spec.today, -43)
     hired = latest_hire - timedelta(days=rng.randint(0, 730))
     intensity = rng.choice([1, 2, 2, 3])
+    if n < spec.heavy:
+        intensity = 5
     return plan_case(n, hired, rng, intensity, office=case_office(n, spec.offices))
 
 
-def build_case(n: int, spec: Spec, mapper: Mapper[UUID]) -> tuple[Case, list[StoredEvent]]:
+def build_case(
+    n: int, spec: Spec, mapper: Mapper[UUID], key: PersonKey | None = None
+) -> tuple[Case, list[StoredEvent]]:
     """Case ``n`` built through ``Case.open``/``Case.record`` (its events still pending).
 
+    ``key``: the case's person key (``KeyStore.key_for_writing``, as ``CaseLog`` passes
+    it), which seals the personal fields; ``None`` stores them in clear (as before keys).
     Its snapshots are returned already mapped: a snapshot's state shares the case's
     record list, which grows with every later event.
     """
@@ -150,7 +163,11 @@ def build_case(n: int, spec: Spec, mapper: Mapper[UUID]) -> tuple[Case, list[Sto
     by = STAFF[n % len(STAFF)]
     clock.day = plan.opened_day
     case = Case.open(
-        plan.opened, recorded_by=by, recorded_at=clock(), case_id=case_id(spec.seed, n)
+        plan.opened,
+        recorded_by=by,
+        recorded_at=clock(),
+        case_id=case_id(spec.seed, n),
+        key=key,
     )
     snapshots: list[StoredEvent] = []
     for entry in plan.entries:
@@ -158,7 +175,7 @@ def build_case(n: int, spec: Spec, mapper: Mapper[UUID]) -> tuple[Case, list[Sto
         if entry.target is not None:  # as bench.generate: the amended entry's version
             payload = {**payload, "target_version": entry.target.version}
         clock.day = entry.day
-        recorded = case.record(entry.type, payload, recorded_by=by, recorded_at=clock())
+        recorded = case.record(entry.type, payload, recorded_by=by, recorded_at=clock(), key=key)
         if recorded.version != entry.version:
             raise AssertionError(f"case {n}: version {recorded.version} != {entry.version}")
         if spec.snapshots and geometric_snapshot(case.version, CASE_FIRST_SNAPSHOT):
@@ -180,8 +197,11 @@ def write_batch(app: CaseLog, numbers: Sequence[int], spec: Spec) -> Summary:
     per_case: list[list[tuple[datetime, StoredEvent]]] = []
     snapshots: list[StoredEvent] = []
     started = time.perf_counter()
+    # The person keys as CaseLog.open_case makes them (a wrapped row per case, under
+    # the store's current KEK), before any event of the case is written.
+    keys = {n: app.keys.key_for_writing(case_id(spec.seed, n)) for n in numbers}
     for n in numbers:
-        case, snaps = build_case(n, spec, app.mapper)
+        case, snaps = build_case(n, spec, app.mapper, keys[n])
         events = case.collect_events()
         per_case.append([(e.timestamp, app.mapper.to_stored_event(e)) for e in events])
         snapshots.extend(snaps)
@@ -189,13 +209,57 @@ def write_batch(app: CaseLog, numbers: Sequence[int], spec: Spec) -> Summary:
     # its instants strictly increase).
     stored = [s for _, s in heapq.merge(*per_case, key=lambda pair: pair[0])]
     built = time.perf_counter()
-    app.recorder.insert_events(stored)
-    if snapshots and app.snapshots is not None:
-        app.snapshots.recorder.insert_events(snapshots)
+    if spec.copy and _is_postgres(app):
+        copy_batch(app, stored, snapshots)
+    else:
+        app.recorder.insert_events(stored)
+        if snapshots and app.snapshots is not None:
+            app.snapshots.recorder.insert_events(snapshots)
     return Summary(
         cases=len(numbers), events=len(stored), snapshots=len(snapshots),
         building=built - started, inserting=time.perf_counter() - built,
     )  # fmt: skip
+
+
+def _is_postgres(app: CaseLog) -> bool:
+    return str(app.env.get("PERSISTENCE_MODULE") or "").endswith("postgres")
+
+
+def copy_batch(
+    app: CaseLog, events: Sequence[StoredEvent], snapshots: Sequence[StoredEvent]
+) -> None:
+    """Write a batch with binary ``COPY``, in one transaction, as the library orders writes.
+
+    The same four columns the library's insert writes (``originator_id``,
+    ``originator_version``, ``topic``, ``state``; ``notification_id`` from the table's
+    sequence, in row order), under the library's ``LOCK TABLE … IN EXCLUSIVE MODE`` so
+    notification ids follow commit order, and the library's ``NOTIFY`` on the table's
+    channel. The snapshots follow in the same transaction. One ``COPY`` per table
+    instead of an ``INSERT`` that builds an array of composite values and returns every
+    notification id: the server parses nothing per row and sends nothing back.
+    """
+    from psycopg import sql
+
+    recorder: Any = app.recorder
+    store = recorder.datastore
+    columns = sql.SQL("(originator_id, originator_version, topic, state)")
+    types = ["uuid", "int8", "text", "bytea"]
+
+    def copy(cursor: Any, table: str, rows: Sequence[StoredEvent]) -> None:
+        statement = sql.SQL("COPY {}.{} {} FROM STDIN (FORMAT BINARY)").format(
+            sql.Identifier(store.schema), sql.Identifier(table), columns
+        )
+        with cursor.copy(statement) as out:
+            out.set_types(types)
+            for s in rows:
+                out.write_row((s.originator_id, s.originator_version, s.topic, s.state))
+
+    with store.get_connection() as conn, conn.transaction(), conn.cursor() as cursor:
+        recorder._lock_table(cursor)  # the library's own lock statements
+        recorder._notify_channel(cursor)
+        copy(cursor, recorder.events_table_name, events)
+        if snapshots and app.snapshots is not None:
+            copy(cursor, app.snapshots.recorder.events_table_name, snapshots)  # type: ignore[attr-defined]
 
 
 # One application per worker process (opened by the pool's initializer).
@@ -280,6 +344,8 @@ def generate(
     append: bool = False,
     snapshots: bool = True,
     progress: bool = True,
+    heavy: int = 0,
+    copy: bool = True,
 ) -> Summary:
     """Write ``cases`` cases over ``offices`` offices to the store ``url``.
 
@@ -292,7 +358,8 @@ def generate(
     evening = datetime.combine(today, clock_time(18, 0), TOKYO)
     if evening > utc_now():
         raise Refused(f"--today {today} の18時(日本時間)がまだ来ていません / is in the future")
-    spec = Spec(url=url, offices=offices, seed=seed, today=today, snapshots=snapshots)
+    spec = Spec(url=url, offices=offices, seed=seed, today=today, snapshots=snapshots,
+                heavy=heavy, copy=copy)  # fmt: skip
     app = open_store(url)
     try:
         held = stored_events(app)
@@ -317,11 +384,20 @@ def generate(
 
         for part in _run(app, spec, batches, workers):
             count(part)
+        analyze(app)
         done.seconds = time.perf_counter() - started
         bar.close()
         return done
     finally:
         app.close()
+
+
+def analyze(app: CaseLog) -> None:
+    """Planner statistics after the load (the product does the same after a rebuild or a
+    bulk catch-up): no plan then waits for autovacuum to learn the tables' sizes."""
+    from projections.views.follower import CaseViews
+
+    CaseViews(app).analyze()
 
 
 def _run(app: CaseLog, spec: Spec, batches: list[range], workers: int) -> Iterator[Summary]:
@@ -384,12 +460,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-snapshots", action="store_true", help="スナップショットを書かない")
     parser.add_argument("--quiet", action="store_true", help="進捗を表示しない (no progress bar)")
+    parser.add_argument(
+        "--heavy", type=int, default=0,
+        help="最初の N ケースを約400件の記録にする (cases 0…N-1 get ≈ 400 events; default 0)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-copy", action="store_true",
+        help="COPY を使わずライブラリの insert_events で書く (the library's insert)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--rebuild-views", action="store_true",
+        help="書き込み後に teichaku projections rebuild を実行する (rebuild the views after)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     try:
         summary = generate(
             args.url, args.cases, args.offices, workers=args.workers, seed=args.seed,
             batch=args.batch, today=args.today, append=args.append,
             snapshots=not args.no_snapshots, progress=not args.quiet,
+            heavy=args.heavy, copy=not args.no_copy,
         )  # fmt: skip
     except Refused as exc:
         print(exc, file=sys.stderr)
@@ -402,7 +491,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"worker time: building {summary.building:.1f} s, inserting {summary.inserting:.1f} s")
     print("store size: " + ", ".join(f"{k} {v / 2**20:,.1f} MiB" for k, v in sizes.items()))
+    if args.rebuild_views:
+        seconds = rebuild_views(args.url, args.workers)
+        print(f"views rebuilt in {seconds:.1f} s ({summary.events / seconds:,.0f} events/s)")
     return 0
+
+
+def rebuild_views(url: str, workers: int) -> float:
+    """``teichaku projections rebuild`` on the store (its progress bar on stderr); seconds."""
+    import subprocess
+
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "api.cli", "projections", "rebuild", "--workers", str(workers),
+         "--database", url],
+        check=True,
+    )  # fmt: skip
+    return time.perf_counter() - started
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ def _verify_office(cases: CaseLog, aggregate_id: UUID) -> bool:
     """One office's 体制 chain, read from the stored events (no snapshot is taken of it)."""
     from domain.office import Office
 
-    office = cases.repository.get(aggregate_id)
+    office: object = cases.repository.get(aggregate_id)
     assert isinstance(office, Office)
     broken = office.chain_breaks()
     if not broken:
