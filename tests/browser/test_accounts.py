@@ -156,7 +156,7 @@ def test_admin_adds_a_worker_who_records_a_contact_and_is_disabled_mid_session(
     admin.get_by_label("停止の理由").fill("退職")
     admin.get_by_role("button", name="停止する").click()
     admin.get_by_text("停止しました").wait_for()
-    history = admin.locator("#history-h + .table-scroll").inner_text()
+    history = admin.locator("#history").inner_text()
     assert "停止" in history and "ログイン" in history and "パスワード設定" in history
     admin.screenshot(path=str(SHOTS / "accounts-admin-account-1280.png"), full_page=True)
 

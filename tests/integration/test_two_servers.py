@@ -24,6 +24,11 @@ from tests.integration.conftest import PG_DSN, Backend
 from tests.integration.test_erasure_other_process import _cli, _free_port, _wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
+# Several hosts share PostgreSQL; on SQLite every process follows its own views (one host),
+# so the test runs on PostgreSQL only rather than being reported as skipped on SQLite.
+pytestmark = pytest.mark.parametrize(
+    "backend", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 def _serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -61,8 +66,6 @@ def _wait_for(condition: object, seconds: float = 20) -> bool:
 
 @pytest.fixture
 def servers(backend: Backend) -> Iterator[tuple[list[subprocess.Popen[bytes]], list[str], str]]:
-    if backend.name != "postgresql":
-        pytest.skip("several hosts share PostgreSQL; on SQLite every process follows")
     backend.open()  # the store, its key file (the default place: shared by both servers)
     made = _cli("token", "create", "--role", "admin", "--name", "管理 者",
                 "--database", backend.url)  # fmt: skip
