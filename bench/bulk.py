@@ -7,11 +7,17 @@ Each case is :mod:`bench.casework`'s 3 years 6 months (≈ 130–270 events, ≈
 average), built **in memory with the domain's own public methods** — ``Case.open`` and
 ``Case.record``, so every payload schema and invariant applies and the domain computes
 the hash chain — with ``recorded_at`` from a walking clock (each event entered 18:00 JST
-on its day, :class:`bench.generate.WalkingClock`). The pending events are mapped by the
-application's mapper and written by the library's recorder, a batch of cases
-(``--batch``) per transaction; snapshots are taken where the application takes them
-(version 50, then every doubling: :func:`domain.store.persistence.geometric_snapshot`) and
-written after the batch's events, as ``CaseLog.save`` does. Nothing goes through
+on its day, :class:`bench.generate.WalkingClock`). Each case first gets its person key
+from ``app.keys.key_for_writing`` (a wrapped row in ``teichaku_person_keys``, as
+``CaseLog.open_case`` makes it), and the domain seals the personal fields with it. The
+pending events are mapped by the application's mapper and written a batch of cases
+(``--batch``) per transaction: on PostgreSQL by binary ``COPY`` under the library's own
+``LOCK TABLE … IN EXCLUSIVE MODE`` and ``NOTIFY`` (:func:`copy_batch`; ``--no-copy``: the
+library's ``insert_events``), on SQLite by the library's recorder. Snapshots are taken
+where the application takes them (version 50, then every doubling:
+:func:`domain.store.persistence.geometric_snapshot`) and written after the batch's events,
+as ``CaseLog.save`` does. ``--rebuild-views`` then runs ``teichaku projections rebuild``
+(with its progress bar). Nothing goes through
 ``CaseLog.record``, which loads and saves one event at a time (≈ 700 events/s on SQLite,
 ≈ 270 on PostgreSQL — hours for 2M events).
 
@@ -20,8 +26,10 @@ Cases are numbered ``0 … N-1`` and case ``n`` belongs to office ``n mod M`` (i
 case holds is a function of ``(--seed, --today, n)``: its own random stream, its id
 (``uuid5``), its hire date (up to two years before the latest hire, 43 months before
 ``--today``, so every case has ended by ``--today``), its contact intensity (1–3 a
-month) and its instants. The stored events are therefore the same for any ``--workers``
-and ``--batch``; only the notification order differs.
+month; 5 for the first ``--heavy`` cases, ≈ 400 events) and its instants. The stored
+events are therefore the same for any ``--workers`` and ``--batch`` except the sealed
+values (each store makes its own random person keys, and sealing draws a fresh nonce);
+the notification order differs too.
 
 Notification order: inside one batch the cases' events are merged by recorded instant
 (an office's evening entries, interleaved across the batch's cases); batches follow one
