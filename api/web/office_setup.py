@@ -226,7 +226,7 @@ def _read_setup(request: Request, principal: Principal, office_id: str) -> dict[
     window = _read_window(request)
     facts = read_office_facts(cases, office_id, window.as_of)
     today = tokyo_date(cases.clock())
-    rows = office_rows(views, cases, principal, office_id, today, "web:setup", gen)
+    rows = office_rows(views, cases, principal, office_id, today, "web:setup", gen, ())
     years = set(retention_years(rows, today)) | {fiscal_year_of(today)}
     years |= {int(f.payload["fiscal_year"]) for f in facts.of_type("tier_notified")}
     answer = setup_answer(facts, {y: retention(rows, y) for y in years}, fee_schedule_of(request))

@@ -33,6 +33,7 @@ from api.http.input_errors import invalid
 from api.http.record_sheet_pdf import render_sheets
 from api.http.routers.case_list import fresh_views
 from api.http.routers.office_setup import checked_office_id, fee_schedule_of, read_office_facts
+from api.http.routers.offices import read_office_rows
 from api.http.spreadsheet import Table, download
 from domain.history import tokyo_date
 from domain.office import OfficeFacts, office_facts
@@ -75,14 +76,8 @@ def _office_people(
     ensure_can_read(principal, office_id)
     views, gen = fresh_views(request, response)
     today = tokyo_date(cases.clock())
-    rows: list[CaseRow] = []
-    after = None
-    while True:
-        page, after = views.page(office_id, after, 500, gen=gen)
-        rows += page
-        if after is None:
-            break
-    rows = views.refresh(rows, today, gen)
+    # Only the months asked: billing_lines reads those, the retention rate none.
+    rows = read_office_rows(views, cases, office_id, today, gen, tuple(months))
     wanted = {line["case_id"] for m in months for line in billing_lines(rows, m, today)}
     chosen = [r for r in rows if str(r.case_id) in wanted]
     people = []

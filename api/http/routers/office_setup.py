@@ -140,7 +140,7 @@ def office_setup(
     facts = read_office_facts(cases, office_id, instant)
     today = tokyo_date(cases.clock())
     views, gen = fresh_views(request, response)
-    rows = office_rows(views, cases, principal, office_id, today, "/offices/setup", gen)
+    rows = office_rows(views, cases, principal, office_id, today, "/offices/setup", gen, ())
     years = set(retention_years(rows, today)) | {fiscal_year_of(today)}
     years |= {int(f.payload["fiscal_year"]) for f in facts.of_type("tier_notified")}
     reports = {y: retention(rows, y) for y in years}

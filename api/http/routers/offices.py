@@ -166,6 +166,17 @@ def office_rows(
 ) -> list[CaseRow]:  # fmt: skip
     """Every row of the office, evaluated for today, the read logged once. ``months``:
     the month rows the answer uses (issue 24: a page reads only the months it shows)."""
+    rows = read_office_rows(views, cases, office_id, day, gen, months)
+    record_listing(cases, principal, endpoint, on=day, case_ids=[r.case_id for r in rows])
+    return rows
+
+
+def read_office_rows(
+    views: CaseViews, cases: CaseLog, office_id: str, day: date, gen: int | None = None,
+    months: Months = "*",
+) -> list[CaseRow]:  # fmt: skip
+    """:func:`office_rows` without its access entry, for a caller that logs only the
+    cases it goes on to show (the claim)."""
     gen = views.generation if gen is None else gen
     rows: list[CaseRow] = []
     after = None
@@ -174,9 +185,7 @@ def office_rows(
         rows += page
         if after is None:
             break
-    rows = views.refresh(rows, max(day, tokyo_date(cases.clock())), gen)
-    record_listing(cases, principal, endpoint, on=day, case_ids=[r.case_id for r in rows])
-    return rows
+    return views.refresh(rows, max(day, tokyo_date(cases.clock())), gen)
 
 
 # -- As of an instant, on a chosen day (issue 21) ---------------------------------------
