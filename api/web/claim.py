@@ -46,13 +46,11 @@ from api.http.routers.claim import (
 from api.http.routers.office_setup import fee_schedule_of, read_office_facts
 from api.http.spreadsheet import download
 from api.web.office import (
-    MONTH_HINT_JA,
     Window,
     _last_month,
     _office,
     _read_window,
-    bad_input,
-    month_ok,
+    bad_month,
 )
 from api.web.pages import _guarded, _page, _window, not_found_page
 from domain.history import tokyo_date
@@ -111,8 +109,8 @@ def addon_lines(pm: PersonMonth) -> list[dict[str, Any]]:
 @router.get("/web/offices/{office_id}/claim")
 def claim_page(request: Request, office_id: str, month: str | None = None) -> Response:
     def render(principal: Principal) -> Response:
-        if month and not month_ok(month):
-            return bad_input(request, principal, "対象月を読み取れません", MONTH_HINT_JA)
+        if (problem := bad_month(request, principal, month)) is not None:
+            return problem
         found = read_claim(request, principal, office_id, month, "web:claim")
         return _page(request, "claim_office.html", principal=principal, office=office_id,
                      month=found.month, claims=found.claims, total=found.total,
@@ -130,8 +128,8 @@ def claim_file(request: Request, office_id: str, kind: str, month: str | None = 
     def send(principal: Principal) -> Response:
         if kind not in CLAIM_KINDS:
             return not_found_page(request)
-        if month and not month_ok(month):
-            return bad_input(request, principal, "対象月を読み取れません", MONTH_HINT_JA)
+        if (problem := bad_month(request, principal, month)) is not None:
+            return problem
         found = read_claim(request, principal, office_id, month, f"web:claim.{kind}")
         return download(claim_table(office_id, found.month, found.claims), kind)
 
@@ -147,8 +145,8 @@ def office_sheets_file(
     def send(principal: Principal) -> Response:
         if kind not in SHEET_KINDS:
             return not_found_page(request)
-        if month and not month_ok(month):
-            return bad_input(request, principal, "対象月を読み取れません", MONTH_HINT_JA)
+        if (problem := bad_month(request, principal, month)) is not None:
+            return problem
         found = read_claim(request, principal, office_id, month, f"web:record-sheets.{kind}")
         sheets = [record_sheet(p.reading, found.month, c.month, c.case_id)
                   for p, c in zip(found.people, found.claims, strict=True)]  # fmt: skip
@@ -205,8 +203,8 @@ def _sheet_month(request: Request, month: str | None) -> str:
 @router.get("/web/cases/{case_id}/record-sheet")
 def sheet_page(request: Request, case_id: UUID, month: str | None = None) -> Response:
     def render(principal: Principal) -> Response:
-        if month and not month_ok(month):
-            return bad_input(request, principal, "対象月を読み取れません", MONTH_HINT_JA)
+        if (problem := bad_month(request, principal, month)) is not None:
+            return problem
         chosen = _sheet_month(request, month)
         found = read_sheet(request, principal, case_id, chosen, "web:record-sheet")
         if found is None:
@@ -230,8 +228,8 @@ def sheet_file(request: Request, case_id: UUID, kind: str, month: str | None = N
     def send(principal: Principal) -> Response:
         if kind not in SHEET_KINDS:
             return not_found_page(request)
-        if month and not month_ok(month):
-            return bad_input(request, principal, "対象月を読み取れません", MONTH_HINT_JA)
+        if (problem := bad_month(request, principal, month)) is not None:
+            return problem
         chosen = _sheet_month(request, month)
         found = read_sheet(request, principal, case_id, chosen, f"web:record-sheet.{kind}")
         if found is None:

@@ -19,10 +19,9 @@ from api.http.auth import Principal
 from api.http.routers.offices import billing_table, retention_table
 from api.http.spreadsheet import MEDIA_TYPES, download
 from api.web.office import (
-    MONTH_HINT_JA,
     YEAR_HINT_JA,
     bad_input,
-    month_ok,
+    bad_month,
     read_billing,
     read_retention,
     year_ok,
@@ -39,8 +38,8 @@ def billing_file(request: Request, office_id: str, kind: str, month: str | None 
     def send(principal: Principal) -> Response:
         if kind not in MEDIA_TYPES:
             return not_found_page(request)
-        if month and not month_ok(month):
-            return bad_input(request, principal, "対象月を読み取れません", MONTH_HINT_JA)
+        if (problem := bad_month(request, principal, month)) is not None:
+            return problem
         found = read_billing(request, principal, office_id, month, f"web:billing.{kind}")
         return download(billing_table(office_id, found.month, found.lines), kind)
 

@@ -169,8 +169,8 @@ def due_page(request: Request, office_id: str) -> Response:
 @router.get("/web/offices/{office_id}/billing")
 def billing_page(request: Request, office_id: str, month: str | None = None) -> Response:
     def render(principal: Principal) -> Response:
-        if month and not month_ok(month):
-            return bad_input(request, principal, "対象月を読み取れません", MONTH_HINT_JA)
+        if (problem := bad_month(request, principal, month)) is not None:
+            return problem
         found = read_billing(request, principal, office_id, month, "web:billing")
         return _page(request, "office_billing.html", principal=principal, office=office_id,
                      month=found.month, lines=found.lines, verdicts=VERDICT_JA,
@@ -205,6 +205,13 @@ def year_ok(fiscal_year: int | None) -> bool:
 
 def bad_input(request: Request, principal: Principal, title: str, message: str) -> Response:
     return _page(request, "error.html", 422, principal=principal, title=title, message=message)
+
+
+def bad_month(request: Request, principal: Principal, month: str | None) -> Response | None:
+    """The 422 page for a 対象月 that does not read (None: no month given, or a good one)."""
+    if month and not month_ok(month):
+        return bad_input(request, principal, "対象月を読み取れません", MONTH_HINT_JA)
+    return None
 
 
 def _last_month(today: date) -> str:
