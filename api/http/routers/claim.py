@@ -32,8 +32,8 @@ from api.http.deps import CasesDep, PrincipalDep, ReadableCase, parse_instant, p
 from api.http.input_errors import invalid
 from api.http.record_sheet_pdf import render_sheets
 from api.http.routers.case_list import fresh_views
-from api.http.routers.office_setup import checked_office_id, fee_schedule_of, read_office_facts
-from api.http.routers.offices import read_office_rows
+from api.http.routers.office_setup import fee_schedule_of, read_office_facts
+from api.http.routers.offices import checked_office_id, read_office_rows
 from api.http.spreadsheet import Table, download
 from domain.history import tokyo_date
 from domain.office import OfficeFacts, office_facts

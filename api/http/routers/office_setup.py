@@ -9,7 +9,6 @@ their own office, auditors and admins any.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -21,7 +20,7 @@ from api.http.auth import Forbidden, Principal, ensure_can_read
 from api.http.deps import CasesDep, PrincipalDep, parse_instant
 from api.http.input_errors import InvalidInput, invalid
 from api.http.routers.case_list import fresh_views
-from api.http.routers.offices import office_rows
+from api.http.routers.offices import checked_office_id, office_rows
 from domain.history import tokyo_date
 from domain.office import (
     Office,
@@ -36,16 +35,9 @@ from projections.office_setup import setup_answer
 from projections.views.office import fiscal_year_of, retention, retention_years
 
 router = APIRouter(prefix="/offices", tags=["事業所"])
-_OFFICE = re.compile(r"^[0-9]{10}$")
 AsOf = Annotated[
     str | None, Query(description="この時点で記録済みの内容だけで答える(時差付き ISO 8601)")
 ]
-
-
-def checked_office_id(office_id: str) -> str:
-    if not _OFFICE.match(office_id):
-        raise invalid("office_id", "事業所番号は半角数字10桁です")
-    return office_id
 
 
 def load_office(cases: CaseLog, office_id: str) -> Office | None:

@@ -38,6 +38,13 @@ BillingDay = Annotated[
     str | None, Query(description="判定日 YYYY-MM-DD(既定: 今日、as_of があればその日)")
 ]
 _OFFICE = re.compile(r"^[0-9]{10}$")
+
+
+def checked_office_id(office_id: str) -> str:
+    """The office id of an address, or a 422 naming ``office_id`` (10 half-width digits)."""
+    if not _OFFICE.match(office_id):
+        raise invalid("office_id", "事業所番号は半角数字10桁です")
+    return office_id
 Format = Annotated[str, Query(pattern="^(json|csv)$", description="json(既定)または csv")]
 
 
@@ -153,9 +160,7 @@ def _office_rows(
     request: Request, response: Response, principal: Principal, cases: CaseLog,
     office_id: str, day: date, endpoint: str, months: Months = "*",
 ) -> list[CaseRow]:  # fmt: skip
-    if not _OFFICE.match(office_id):
-        raise invalid("office_id", "事業所番号は半角数字10桁です")
-    ensure_can_read(principal, office_id)
+    ensure_can_read(principal, checked_office_id(office_id))
     views, gen = fresh_views(request, response)
     return office_rows(views, cases, principal, office_id, day, endpoint, gen, months)
 
@@ -201,9 +206,7 @@ def _rows_as_of(
 ) -> list[CaseRow]:  # fmt: skip
     """The office's rows as known at ``as_of`` (None: now), each case folded on
     ``fold_on``: not the stored views (which answer for now), the folds themselves."""
-    if not _OFFICE.match(office_id):
-        raise invalid("office_id", "事業所番号は半角数字10桁です")
-    ensure_can_read(principal, office_id)
+    ensure_can_read(principal, checked_office_id(office_id))
     views, gen = fresh_views(request, response)
     rows = office_rows_at(views, cases, principal, office_id, as_of, fold_on, day, endpoint, gen)
     return rows
