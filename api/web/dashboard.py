@@ -373,6 +373,6 @@ def _row(row: CaseRow, today: date) -> dict[str, Any]:
         "renewal_soon": renewal is not None and per.renewal_warning(renewal, today),
         "plan_due": plan["review_due_by"],
         "plan_overdue": supporting and plan["overdue"],
-        "consent_problems": len(derived["consent_violations"]),
+        "consent_problems": derived["consent_problems"],
         "next_deadline": min((d for d in deadlines if d is not None), default=None),
     }

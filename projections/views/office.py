@@ -118,8 +118,8 @@ def _end_sharing(d: dict[str, Any], on: dt.date) -> list[DueItem]:
     start_by = evid_end.end_sharing_starts_by(end)
     if on < start_by:
         return []
-    started = [s for s in d["sharings"] if dt.date.fromisoformat(s["on"]) >= start_by]
-    if started:
+    last = d["last_sharing"]
+    if last is not None and dt.date.fromisoformat(last["on"]) >= start_by:
         return []
     text = (
         f"支援期間は{end.isoformat()}に終わります。{start_by.isoformat()}から事業主・関係機関との"

@@ -43,7 +43,9 @@ ENTITLEMENT_TYPES = frozenset(
 #: Bump when the row's content changes shape (or a rule it stores changes): rows of an
 #: older shape are rebuilt. 3: PLAN-1 is not due before the person is eligible (ELIG-3).
 #: 4: every office the case has belonged to (``offices``), for reads as of an instant.
-ROW_SCHEMA = 4
+#: 5: ``derived`` holds only what lists, dashboards and office pages read (issue 24: an
+#: office page decoded ~5.6 kB a row, 60 % of it every sharing day, to read ~0.8 kB).
+ROW_SCHEMA = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,9 @@ class CaseRow:
     computed_on: dt.date
     #: (first day, status) where the status changes; before the first day: not_employed.
     segments: tuple[tuple[dt.date, str], ...]
-    #: Derived dates and verdicts as evaluated on ``computed_on``, each with its rule id.
+    #: Derived dates and verdicts as evaluated on ``computed_on``, each with its rule id:
+    #: what lists, dashboards and office pages read (:func:`case_row`); the full
+    #: explanations (status, decisions, each consent problem) are the case's fold's.
     derived: dict[str, Any]
     months: tuple[MonthRow, ...]
     #: Name, kana, recipient number, municipality: opened when read; stored sealed with
@@ -121,8 +125,8 @@ def case_row(case_id: UUID, records: Sequence[Recorded], computed_on: dt.date) -
         segments=status_segments(records),
         derived={
             **_derived(ent),
-            "plan": comp.plan.as_json(),
-            "consent_violations": [v.as_json() for v in comp.consent_violations],
+            "plan": _plan(comp.plan.as_json()),
+            "consent_problems": len(comp.consent_violations),
             **_facts(facts, frozenset({p.person.name})),
             "offices": list(_offices(records)),
         },
@@ -191,15 +195,22 @@ def _facts(facts: list[Fact], names: frozenset[str]) -> dict[str, Any]:
         for f in facts
         if isinstance(f.payload, EvidenceReceived)
     ]  # fmt: skip
-    shared = [
-        {"on": day.isoformat(), "version": version, "party": party}
-        for day, version, party in sharing_days(facts, names)
-    ]
-    return {"employment": employment, "evidence": evidence, "sharings": shared}
+    # END-2 asks only whether a sharing was made on or after a day: the latest answers it.
+    days = sharing_days(facts, names)  # in (day, version, party) order
+    last = days[-1] if days else None
+    shared = None if last is None else {"on": last[0].isoformat(), "version": last[1],
+                                        "party": last[2]}  # fmt: skip
+    return {"employment": employment, "evidence": evidence, "last_sharing": shared}
+
+
+def _plan(plan: dict[str, Any]) -> dict[str, Any]:
+    """The plan's due day and verdict with its rule and events (PLAN-1/PLAN-2)."""
+    return {k: plan[k] for k in ("review_due_by", "overdue", "rule", "events")}
 
 
 def _derived(ent: Entitlement) -> dict[str, Any]:
-    """The entitlement's dates, each as {date, rule, events}, and its decisions."""
+    """The entitlement's dates that lists and office pages read, each as {date, rule,
+    events}, and the status (its explanation and the decisions are the fold's)."""
 
     def one(derived: Derived | None) -> dict[str, Any] | None:
         if derived is None:
@@ -209,18 +220,12 @@ def _derived(ent: Entitlement) -> dict[str, Any]:
 
     return {
         "status": ent.status,
-        "status_explanation": ent.status_explanation.as_json(),
-        "base_date": one(ent.base_date),
         "eligible_from": one(ent.eligible_from),
         "last_eligible_day": one(ent.last_eligible_day),
         "job_change_deadline": one(ent.job_change_deadline),
-        "job_change_used": ent.job_change_used,
         "renewal_due_by": one(ent.renewal_due_by),
-        "renewal_warning": ent.renewal_warning,
         "support_end": one(ent.support_end),
-        "contract_from": one(ent.contract_from),
         "support_from": one(ent.support_from),
-        "decisions": [d.as_json() for d in ent.decisions],
     }
 
 

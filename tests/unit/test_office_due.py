@@ -40,6 +40,19 @@ def test_end_2_is_due_from_three_months_before_the_end_until_a_sharing_is_record
     assert "END-2" not in rules_on(b, "2027-07-06")
 
 
+def test_end_2_is_still_due_when_the_only_sharing_was_before_the_three_months() -> None:
+    b = supported()
+    b.contact("2026-05-10", counterpart="employer", party="株式会社サンプル",
+              information_shared=["就労状況"])  # fmt: skip
+
+    row = case_row(CASE, b.records, d("2027-07-02"))
+    assert row.derived["last_sharing"]["on"] == "2026-05-10"  # the row keeps the latest one
+    assert "END-2" in rules_on(b, "2027-07-02")
+    b.contact("2027-07-01", counterpart="employer", party="株式会社サンプル",
+              information_shared=["就労状況"])  # fmt: skip
+    assert "END-2" not in rules_on(b, "2027-07-02")
+
+
 def test_evidence_of_the_current_support_year_clears_evid_1() -> None:
     b = supported()
     b.event("evidence_received", received_on="2025-06-20", kind="employment_certificate",
