@@ -417,14 +417,16 @@ class CaseViews:
             if answer is not None and used != answer:
                 return None, used
             answer = gen = used
-            for row in batch:
-                after = Cursor(utc_text(row.opened_at), str(row.case_id))
-                if keep(row):
-                    found.append(row)
+            last = None
+            for last in batch:
+                if keep(last):
+                    found.append(last)
                     if len(found) == limit:
                         break
             if len(batch) < max(limit, 50) and len(found) < limit:
                 return Page(found, None, used), used
+            if last is not None:  # where this batch was left: made once, not per row
+                after = Cursor(utc_text(last.opened_at), str(last.case_id))
         assert answer is not None
         return Page(found, after, answer), answer
 

@@ -56,7 +56,8 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder, SQLiteTransaction
 
 from domain.finding import blind_number, index_key
-from domain.sealing import PersonKey, has_sealed, reveal
+from domain.payloads import ERASED
+from domain.sealing import PersonKey, SealBroken, has_sealed, reveal
 from domain.store.kek import Kek, KekSource
 from domain.store.keyring import WRAPPING_TABLE
 from projections.views.row import ROW_SCHEMA, CaseRow, MonthRow
@@ -332,23 +333,23 @@ class ViewStore(TrackingRecorder):
         :class:`GenerationMoved` and nothing is written. Rows alone are state: they go to
         the live generation.
         """
-        entries = self._entries(rows)  # before the transaction: keys are read in their own
+        entries = self._prepared(rows)  # before the transaction: keys are read in their own
         with self._tx(commit=True) as c:
             used = self._resolve(c, gen)
             if tracking is not None and gen is not None and used != gen:
                 raise GenerationMoved(gen, used)
             for row in rows:
-                self._upsert(c, used, row, entries.get(row.case_id))
+                self._upsert(c, used, row, entries[row.case_id])
             if tracking is not None:
                 self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
         return used
 
     def write_rebuilt(self, gen: int, rows: Sequence[CaseRow]) -> None:
         """Rows of a rebuild, with the rebuild's progress marks, in one transaction."""
-        entries = self._entries(rows)
+        entries = self._prepared(rows)
         with self._tx(commit=True) as c:
             for row in rows:
-                self._upsert(c, gen, row, entries.get(row.case_id))
+                self._upsert(c, gen, row, entries[row.case_id])
                 self._run(
                     c, f"INSERT INTO {self._q(PROGRESS)} VALUES (%s, %s) ON CONFLICT DO NOTHING",
                     (gen, str(row.case_id)),
@@ -359,16 +360,14 @@ class ViewStore(TrackingRecorder):
             self._run(c, f"SELECT case_id FROM {self._q(PROGRESS)} WHERE generation = %s", (gen,))
             return {str(r["case_id"]) for r in c.fetchall()}
 
-    def _upsert(
-        self, c: Any, gen: int, row: CaseRow, entry: tuple[str | None, str] | None
-    ) -> None:
+    def _upsert(self, c: Any, gen: int, row: CaseRow, entry: _Prepared) -> None:
         table = self.case_table(gen)
-        number_ix, ix_kek = entry if entry is not None else (None, "")
+        person, number_ix, ix_kek = entry
         values = (
             str(row.case_id), row.office_id, row.opened_on.isoformat(),
             utc_text(row.opened_at), row.version, row.computed_on.isoformat(), ROW_SCHEMA,
             _json([(d.isoformat(), s) for d, s in row.segments]), _json(row.derived),
-            self._seal(orjson.dumps(row.person)), number_ix, ix_kek,
+            self._seal(orjson.dumps(person)), number_ix, ix_kek,
         )  # fmt: skip
         self._run(
             c,
@@ -434,14 +433,22 @@ class ViewStore(TrackingRecorder):
             return self.keks.current()
         return self.keks.find(str(found["kek_id"]))
 
-    def _entries(self, rows: Sequence[CaseRow]) -> dict[UUID, tuple[str | None, str]]:
-        """Each row's index entry and the KEK id it is under (none without a KEK)."""
-        kek = self.index_kek() if rows else None
-        if kek is None:
+    def _prepared(self, rows: Sequence[CaseRow]) -> dict[UUID, _Prepared]:
+        """Each row's person as stored (:func:`_boxed` when its key is at hand), its index
+        entry and the KEK id the entry is under (none, '' without a KEK)."""
+        if not rows:
             return {}
-        key = index_key(kek.key)
-        opened = self._persons([(r.case_id, r.person) for r in rows], kek.id)
-        return {row.case_id: (self._blind(key, opened[row.case_id]), kek.id) for row in rows}
+        kek = self.index_kek()
+        sealed = [r.case_id for r in rows if has_sealed(r.person)]
+        keys = self.keys(sealed, kek.id if kek else None) if sealed and self.keys else {}
+        index = index_key(kek.key) if kek is not None else None
+        prepared: dict[UUID, _Prepared] = {}
+        for row in rows:
+            key = keys.get(row.case_id)
+            opened = reveal(row.person, key).payload if has_sealed(row.person) else row.person
+            entry = (self._blind(index, opened), kek.id) if index and kek else (None, "")
+            prepared[row.case_id] = (_boxed(row.person, opened, key), *entry)
+        return prepared
 
     def _blind(self, key: bytes, person: dict[str, Any]) -> str | None:
         """The entry of the person's 受給者証番号 (opened with the person's key): none when
@@ -456,10 +463,7 @@ class ViewStore(TrackingRecorder):
         store's KEK id, read after the caller began): read as erased once the key is gone."""
         sealed = [case_id for case_id, person in persons if has_sealed(person)]
         keys = self.keys(sealed, watermark) if sealed and self.keys is not None else {}
-        return {
-            case_id: reveal(person, keys.get(case_id)).payload if has_sealed(person) else person
-            for case_id, person in persons
-        }
+        return {case_id: _unboxed(person, keys.get(case_id)) for case_id, person in persons}
 
     def reindex(self, gen: int | None, limit: int | None = None) -> int:
         """Index again every row whose entry is not under the current KEK (stored before
@@ -807,6 +811,43 @@ class PostgresViewStore(ViewStore, PostgresTrackingRecorder):
 
     def _tracking_table(self) -> str:
         return self._q(self.tracking_table_name)
+
+
+#: A row's person as the store writes it: (person, blind index entry, its KEK id).
+_Prepared = tuple[dict[str, Any], str | None, str]
+#: The boxed fields' names, and the one sealed value holding them (:func:`_boxed`).
+_BOXED, _BOX = "boxed", "box"
+
+
+def _boxed(
+    stored: dict[str, Any], opened: dict[str, Any], key: PersonKey | None
+) -> dict[str, Any]:
+    """The person of a row as written: the values the events hold sealed one by one,
+    opened and sealed again as **one** value with the same person key, so that a read
+    opens one box, not one per field (issue 24: an office page opened ~400). Erasure
+    destroys that key: the box no longer opens and each boxed field reads as erased, as
+    the fields did. Without the key (already erased), or when a value does not open, the
+    fields are kept as the events hold them."""
+    inside = {name: opened[name] for name, value in stored.items() if has_sealed(value)}
+    if key is None or not inside or ERASED in inside.values():
+        return stored
+    plain = {name: value for name, value in stored.items() if name not in inside}
+    return {**plain, _BOXED: sorted(inside), _BOX: key.seal(inside)}
+
+
+def _unboxed(stored: dict[str, Any], key: PersonKey | None) -> dict[str, Any]:
+    """The person of a row as read: opened with its key, or each sealed field erased."""
+    if _BOX not in stored:  # fields sealed one by one (a row written without the key)
+        return reveal(stored, key).payload if has_sealed(stored) else stored
+    plain = {name: value for name, value in stored.items() if name not in (_BOXED, _BOX)}
+    erased = {name: ERASED for name in stored[_BOXED]}
+    if key is None:
+        return {**plain, **erased}
+    try:
+        inside, _ = key.open(stored[_BOX])
+    except SealBroken:
+        return {**plain, **erased}
+    return {**plain, **inside}
 
 
 #: The columns of a light row (a list shows no dates, no names and no months).
