@@ -6,8 +6,8 @@ What follows describes the events as they were written.
 
 A list shows many cases at once; noting it in each case's own access log would cost one
 durable write per case shown. A listing is instead one aggregate with one event, saved in
-one transaction, that names the cases; :func:`domain.store.listings.listings_naming` finds
-the listings that showed a case, for the auditors' access log. Append-only like the case
+one transaction, that names the cases; a query over the log (removed with decision 0052)
+found the listings that showed a case, for the auditors' access log. Append-only like the case
 access logs.
 """
 
