@@ -476,11 +476,18 @@ def main(argv: list[str] | None = None) -> int:
         help="the raw samples, as JSON (default /tmp/bench-serve-reads.json)",
     )
     parser.add_argument("--keep", action="store_true", help="leave the stores for the next run")
+    parser.add_argument(
+        "--sides",
+        help="backend:size pairs instead of --sizes × --backends, e.g. "
+        "sqlite:1000,postgresql:1000,postgresql:100000 (a 100k store on one backend only)",
+    )
     args = parser.parse_args(argv)
-    sides = [
-        Side(b, int(z), store_url(b, int(z)))
-        for z in args.sizes.split(",") for b in args.backends.split(",")
-    ]  # fmt: skip
+    pairs = (
+        [(b, int(z)) for b, _, z in (p.partition(":") for p in args.sides.split(","))]
+        if args.sides
+        else [(b, int(z)) for z in args.sizes.split(",") for b in args.backends.split(",")]
+    )
+    sides = [Side(b, z, store_url(b, z)) for b, z in pairs]
     now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     say(f"machine: {os.cpu_count()} CPUs; load {_load()}; {now}")
     try:
