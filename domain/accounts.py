@@ -10,8 +10,10 @@ in the store, not a check that two processes could both pass.
 
 What is stored of a secret: the password only as an argon2id hash (made by the door,
 :mod:`api.http.accounts`), a set-up code only as its SHA-256, never either in clear. The
-TOTP secret must be read back to check a code, so it is stored as it is; the database's
-cipher (``CIPHER_KEY``, docs/accounts.md) encrypts it with every other event at rest.
+TOTP secret must be read back to check a code, so it is stored sealed
+(:mod:`domain.sealing`) with a key of the account's own in the key table, wrapped by the
+key file's KEK like the person keys; the event and its snapshots hold only the sealed form.
+Secrets enrolled before that are plain strings in their events, and still read.
 
 This module also holds the pure policy: how a login id is read, and which passwords are
 refused (NIST SP 800-63B, docs/decisions/0041).
@@ -156,7 +158,9 @@ class Account(Aggregate):
             aggregate.office_id = self.office_id
 
     class TotpEnrolled(Aggregate.Event):
-        secret: str  # base32 (see the module docstring: encrypted at rest by CIPHER_KEY)
+        #: base32, sealed with the account's key ({"sealed", "commit"}); a plain str when
+        #: enrolled before sealing (see the module docstring)
+        secret: str | dict[str, str]
         step: int  # the time step of the code that confirmed it (used once)
 
         def apply(self, aggregate: Any) -> None:
@@ -218,7 +222,7 @@ class Account(Aggregate):
         self.setup_sha256: str | None = None
         self.setup_expires_at: str | None = None
         self.must_set_password = True
-        self.totp_secret: str | None = None
+        self.totp_secret: str | dict[str, str] | None = None  # as stored: sealed, or plain
         self.last_totp_step = -1
         self.disabled = False
         self.lock_lifted_at: datetime | None = None

@@ -40,6 +40,7 @@ from domain.accounts import (
     password_problems,
 )
 from domain.history import utc_now
+from domain.sealing import SealBroken
 from domain.store.application import CaseLog
 
 #: How long an administrator's one-time set-up code works (docs/accounts.md).
@@ -293,7 +294,7 @@ class AccountStore:
     def totp_step(self, account: Account, code: str, secret: str | None = None) -> int | None:
         """The time step a code is valid for (±1 step of clock drift), or None; a step
         at or before the last one used is refused (a code works once)."""
-        key = secret or account.totp_secret
+        key = secret or self.opened_totp_secret(account)
         digits = "".join(ch for ch in code if ch.isdigit())
         if not key or len(digits) != 6:
             return None
@@ -305,6 +306,21 @@ class AccountStore:
             if secrets.compare_digest(totp.generate_otp(step), digits):
                 return step if step > account.last_totp_step else None
         return None
+
+    def opened_totp_secret(self, account: Account) -> str | None:
+        """The account's TOTP secret opened with its key (None: none enrolled, or its key
+        is gone and no code can be checked: an administrator removes TOTP)."""
+        stored = account.totp_secret
+        if stored is None or isinstance(stored, str):  # none, or enrolled before sealing
+            return stored
+        key = self.cases.keys.key(account.id)
+        if key is None:
+            return None
+        try:
+            value, _ = key.open(stored)
+        except SealBroken:
+            return None
+        return str(value)
 
     def record_sign_in(self, account: Account, method: str, totp_step: int | None) -> None:
         """The sign-in (and a TOTP step now used) as an event of the account."""
@@ -322,7 +338,8 @@ class AccountStore:
         step = self.totp_step(account, code, secret)
         if step is None:
             return False
-        self._trigger(account, Account.TotpEnrolled, secret=secret, step=step)
+        sealed = self.cases.keys.key_for_writing(account.id).seal(secret)  # never in clear
+        self._trigger(account, Account.TotpEnrolled, secret=sealed, step=step)
         self.cases.save(account)
         return True
 
