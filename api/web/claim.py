@@ -39,7 +39,7 @@ from api.http.routers.claim import (
     _office_people,
     _Person,
     _sheets_answer,
-    claim_compare,
+    claim_comparison,
     claim_table,
     people_of,
 )
@@ -196,8 +196,10 @@ def read_sheet(
 
 
 def _sheet_month(request: Request, month: str | None) -> str:
+    """The month asked, else the one before the page's day (``on``, else the day of
+    ``as_of``, else today): the office's claim page chooses the same way."""
     cases: CaseLog = request.app.state.cases
-    return month or _last_month(tokyo_date(cases.clock()))
+    return month or _last_month(_window(request, cases)[1])
 
 
 @router.get("/web/cases/{case_id}/record-sheet")
@@ -272,8 +274,8 @@ def compare_page(
         if not schedule:
             return _page(request, "claim_compare.html", 200, **context)
         try:
-            result = claim_compare(office, request, Response(), principal, cases, schedule,
-                                   form["from"], form["to"])  # fmt: skip
+            result = claim_comparison(office, request, Response(), principal, cases, schedule,
+                                      form["from"], form["to"], "web:claim-compare")  # fmt: skip
         except InvalidInput as exc:
             errors = {p.field: p.message for p in exc.problems}
             return _page(request, "claim_compare.html", 422, **{**context, "errors": errors})

@@ -206,6 +206,9 @@ def test_the_claim_and_every_sheet_download_from_the_page_and_are_logged(
     sheet = client.get(f"/web/cases/{supported}/record-sheet?month=2024-10").text
     assert 'data-day="2024-10-15"' in sheet and "10月15日(火)" in sheet
     assert "合計算定日数(37)" in sheet and "2024-10-31" in sheet  # 支援レポート共有日
+    # Without a month, the month before the page's day, as the office's claim page chooses
+    chosen = client.get(f"/web/cases/{supported}/record-sheet?on=2024-11-05").text
+    assert 'data-day="2024-10-15"' in chosen and "2024年10月" in chosen
     one = client.get(f"/web/cases/{supported}/record-sheet.csv?month=2024-10")
     assert "算定日数(45)" in one.content.decode("utf-8-sig")
     endpoints = [e["endpoint"] for e in access_entries(cases, UUID(supported))]
@@ -225,7 +228,7 @@ def test_the_compare_page_shows_a_draft_schedule_per_person_and_in_total(
     def auth(who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {tokens[who]}"}
 
-    _supported_case(client, auth, lambda: _open(client, auth))
+    case_id = UUID(_supported_case(client, auth, lambda: _open(client, auth)))
     setup_office(client, auth)
     _sign_in(client, tokens["staff"])
     url = f"/web/offices/{OFFICE}/claim/compare?from=2024-10&to=2024-11&schedule=r9-draft.toml"
@@ -238,6 +241,9 @@ def test_the_compare_page_shows_a_draft_schedule_per_person_and_in_total(
     too_long = client.get(url.replace("to=2024-11", "to=2027-11"))
     assert too_long.status_code == 422 and "24か月まで" in too_long.text
     assert client.get(f"/web/offices/{OTHER_OFFICE}/claim/compare").status_code == 403
+    # the page's reads are logged under the page's own name, not the API's
+    endpoints = {e["endpoint"] for e in access_entries(cases, case_id)}
+    assert "web:claim-compare" in endpoints and "/offices/claim/compare" not in endpoints
 
 
 def test_the_setup_and_the_claim_read_as_of_an_instant(

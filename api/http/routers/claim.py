@@ -185,6 +185,15 @@ def claim_compare(
     to: Annotated[str, Query(description="最後の月 YYYY-MM")],
 ) -> dict[str, Any]:  # fmt: skip
     """新しい版の影響(VER-3):同じ月を、施行中の版と別の版(または下書き)で計算し、人ごと・合計で比べます。"""
+    return claim_comparison(office_id, request, response, principal, cases, schedule, from_, to,
+                            "/offices/claim/compare")  # fmt: skip
+
+
+def claim_comparison(
+    office_id: str, request: Request, response: Response, principal: Principal, cases: CaseLog,
+    schedule: str, from_: str, to: str, endpoint: str,
+) -> dict[str, Any]:  # fmt: skip
+    """:func:`claim_compare`, its read logged under ``endpoint`` (the page logs its own)."""
     first, last = parse_month(from_, "from"), parse_month(to, "to")
     if last < first:
         raise invalid("to", "to は from 以降の月にしてください")
@@ -194,7 +203,7 @@ def claim_compare(
     base = fee_schedule_of(request)
     other = _other_version(request, base, schedule)
     people, rows = _office_people(request, response, principal, cases, office_id, months,
-                                  None, "/offices/claim/compare")  # fmt: skip
+                                  None, endpoint)  # fmt: skip
     office = read_office_facts(cases, office_id)
     rates = _rates(rows, months)
     sides = []
