@@ -25,7 +25,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.http.auth import Forbidden, Principal, ensure_can_read
-from api.http.routers.offices import VERDICT_JA, office_rows, office_rows_at
+from api.http.routers.offices import VERDICT_JA, fold_day, office_rows, office_rows_at
 from api.web.pages import _guarded, _page, _window
 from domain.days import MONTH_RANGE_JA, month_in_range
 from domain.history import tokyo_date
@@ -116,12 +116,10 @@ def _rows(
     views: CaseViews = request.app.state.views
     gen, _ = views.fresh(5_000)
     window = _read_window(request)
-    today = window.today
-    if window.as_of is None and (window.on == today or kind == "retention"):
-        return window, office_rows(views, cases, principal, office_id, today, endpoint, gen,
-                                   months)  # fmt: skip
-    known_day = tokyo_date(window.as_of) if window.as_of else today
-    fold_on = {"due": window.on, "billing": max(window.on, known_day)}.get(kind, known_day)
+    fold_on = fold_day(kind, window.as_of, window.on, window.today)
+    if fold_on is None:
+        return window, office_rows(views, cases, principal, office_id, window.today, endpoint,
+                                   gen, months)  # fmt: skip
     rows = office_rows_at(views, cases, principal, office_id, window.as_of, fold_on, window.on,
                           endpoint, gen)  # fmt: skip
     return window, rows

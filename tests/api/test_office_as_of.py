@@ -218,3 +218,19 @@ def test_a_case_moved_since_the_instant_counts_for_the_office_it_was_in(
 
     assert listed(OFFICE, as_of=claimed) and not listed(OTHER_OFFICE, as_of=claimed)
     assert listed(OTHER_OFFICE) and not listed(OFFICE)
+
+
+def test_one_rule_decides_views_or_folds_for_the_api_and_the_pages() -> None:
+    from datetime import date, datetime, timedelta, timezone
+
+    from api.http.routers.offices import fold_day
+
+    today, past = date(2026, 12, 6), date(2026, 11, 20)
+    known = datetime(2026, 11, 25, 3, 0, tzinfo=timezone(timedelta(hours=9)))
+    assert [fold_day(k, None, today, today) for k in ("due", "billing", "retention")] == [None] * 3
+    assert fold_day("retention", None, past, today) is None  # a rate has no day of its own
+    assert fold_day("due", None, past, today) == past  # judged on the day asked
+    assert fold_day("billing", None, past, today) == today  # every fact recorded by now
+    assert fold_day("due", known, today, today) == today
+    assert fold_day("billing", known, past, today) == date(2026, 11, 25)  # the later day
+    assert fold_day("retention", known, today, today) == date(2026, 11, 25)

@@ -59,11 +59,12 @@ def office_due(
     today = tokyo_date(cases.clock())
     day = parse_day(on, "on") if on else today
     instant = parse_instant(as_of, "as_of") if as_of else None
-    if instant is None and day == today:
+    fold_on = fold_day("due", instant, day, today)
+    if fold_on is None:
         rows = _office_rows(request, response, principal, cases, office_id, day, "/offices/due",
                             due_months(day))  # fmt: skip
     else:  # every item judged on the day asked (issue 21), from what was known at as_of
-        rows = _rows_as_of(request, response, principal, cases, office_id, instant, day, day,
+        rows = _rows_as_of(request, response, principal, cases, office_id, instant, fold_on, day,
                            "/offices/due")  # fmt: skip
     found = [
         {"case_id": str(r.case_id), "status": r.status_on(day),
@@ -87,11 +88,11 @@ def office_billing(
     today = tokyo_date(cases.clock())
     instant = parse_instant(as_of, "as_of") if as_of else None
     day = parse_day(on, "on") if on else (tokyo_date(instant) if instant else today)
-    if instant is None and day == today:
+    fold_on = fold_day("billing", instant, day, today)
+    if fold_on is None:
         rows = _office_rows(request, response, principal, cases, office_id, today,
                             "/offices/billing", (month,))  # fmt: skip
     else:  # the month as known at as_of: every fact for it recorded by then (issue 21)
-        fold_on = max(day, tokyo_date(instant) if instant else today)
         rows = _rows_as_of(request, response, principal, cases, office_id, instant, fold_on,
                            day, "/offices/billing")  # fmt: skip
     lines = billing_lines(rows, month, day)
@@ -113,13 +114,13 @@ def office_retention(
     """就労定着率(RATE ⚠)と基本報酬の区分、分子・分母に数えた人とその根拠の記録。"""
     today = tokyo_date(cases.clock())
     instant = parse_instant(as_of, "as_of") if as_of else None
-    if instant is None:
+    fold_on = fold_day("retention", instant, today, today)
+    if fold_on is None:
         rows = _office_rows(request, response, principal, cases, office_id, today,
                             "/offices/retention", ())  # fmt: skip
     else:  # the rate as it could be computed at as_of (issue 21)
-        day = tokyo_date(instant)
-        rows = _rows_as_of(request, response, principal, cases, office_id, instant, day, day,
-                           "/offices/retention")  # fmt: skip
+        rows = _rows_as_of(request, response, principal, cases, office_id, instant, fold_on,
+                           fold_on, "/offices/retention")  # fmt: skip
     report = retention(rows, fiscal_year).as_json()
     if format == "csv":
         return download(retention_table(office_id, report), "csv")
@@ -194,6 +195,19 @@ def read_office_rows(
 
 
 # -- As of an instant, on a chosen day (issue 21) ---------------------------------------
+
+
+def fold_day(kind: str, as_of: datetime | None, on: date, today: date) -> date | None:
+    """Where an office answer comes from — one rule for the API and the pages: ``None``,
+    the stored views, which answer for now and today; else the day each case is folded
+    on, as known at ``as_of``: the due list on the day asked; the billing check on the
+    later of that day and the day of knowledge (every fact for the month recorded by
+    then); the retention rate (``kind`` "retention", which has no day of its own) on the
+    day of knowledge."""
+    if as_of is None and (on == today or kind == "retention"):
+        return None
+    known = tokyo_date(as_of) if as_of is not None else today
+    return {"due": on, "billing": max(on, known)}.get(kind, known)
 
 
 def _as_of_json(instant: datetime | None) -> dict[str, Any]:
