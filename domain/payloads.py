@@ -175,7 +175,9 @@ class ClaimFacts(Payload):
 
     special_area_home: bool | None = None
     cap_managed_here: bool | None = None
-    cap_category: CapCategory | None = None
+    #: Sealed with the person's key (a 生活保護 category is 要配慮個人情報): reads
+    #: :data:`ERASED` once the person is erased.
+    cap_category: Annotated[CapCategory, Erasable] | None = None
 
 
 class CaseOpened(Payload):

@@ -38,7 +38,8 @@ from domain.payloads import ERASED
 #: Where the personal fields are, per event type: dotted paths; ``[]`` marks every item
 #: of a list. A correction's replacement is sealed by its target's type.
 SEALED_FIELDS: dict[str, tuple[str, ...]] = {
-    "case_opened": ("person.name", "person.name_kana", "recipient_number"),
+    "case_opened": ("person.name", "person.name_kana", "recipient_number",
+                    "claim.cap_category"),
     "resigned": ("reason",),
     "job_changed": ("description",),
     "consent_given": ("purpose",),

@@ -27,7 +27,14 @@ from typing import Any
 
 from domain.history import Fact
 from domain.office import OfficeFacts
-from domain.payloads import CaseMeetingHeld, CaseOpened, ContactRecorded, Hired, Resigned
+from domain.payloads import (
+    ERASED,
+    CaseMeetingHeld,
+    CaseOpened,
+    ContactRecorded,
+    Hired,
+    Resigned,
+)
 from domain.rules import mon
 from domain.rules.cal import add_months, month_end, month_of, months_in
 from domain.rules.schedule import NOT_REGISTERED_JA, Entry, FeeSchedule, Version, item_of
@@ -506,6 +513,9 @@ def _burden(facts: Sequence[Fact], version: Version | None, yen: int) -> dict[st
     if claim is None or claim.cap_category is None:
         return {"rule": "FEE-10", "yen": None, "ten_percent": tenth,
                 "note_ja": "負担上限月額の区分が記録されていません"}  # fmt: skip
+    if claim.cap_category == ERASED:
+        return {"rule": "FEE-10", "yen": None, "ten_percent": tenth,
+                "note_ja": "負担上限月額の区分は、本人の情報の消去により読めません"}  # fmt: skip
     entry = version.get(f"burden_cap.{claim.cap_category}") if version else None
     if entry is None:
         return {"rule": "FEE-10", "yen": None, "ten_percent": tenth,

@@ -23,6 +23,7 @@ from projections.compliance import compliance
 from projections.entitlement import entitlement
 from tests.integration.conftest import Backend
 from tests.integration.sample import OPENED, PERSON_NAME, STAFF, record_every_type
+from tests.integration.test_tamper import _id_param
 
 ON = date(2025, 3, 1)
 FREE_TEXTS = {  # (type, field) → what was recorded
@@ -188,3 +189,24 @@ def test_a_bundle_verifies_offline_before_and_after_the_erasure(store: CaseLog) 
     problems = verify_bundle(earlier).problems
     assert any(p["location"] == "events[version=1]" and p["problem"] == "altered"
                for p in problems), problems  # fmt: skip
+
+
+def test_the_cap_category_is_sealed_and_reads_erased_after_erasure(
+    backend: Backend, store: CaseLog
+) -> None:
+    # A 生活保護 cap category is 要配慮個人情報: stored sealed like the name
+    opened = {**OPENED, "claim": {"cap_category": "public_assistance", "cap_managed_here": True}}
+    case_id = store.open_case(opened, recorded_by=STAFF).id
+    stored = b"".join(
+        backend.state_bytes(s) for (s,) in backend.select(
+            f"SELECT state FROM {backend.events_table} WHERE originator_id = %s",
+            (_id_param(backend, case_id),))
+    )  # fmt: skip
+    assert b"public_assistance" not in stored and b"cap_managed_here" in stored
+    read = backend.open().get_case(case_id).history().opened().payload
+    assert read.claim is not None and read.claim.cap_category == "public_assistance"
+    # After the erasure it reads as erased, and the claim says why it has no cap
+    store.erase_person(case_id, reason="本人からの削除請求", recorded_by="管理者")
+    after = backend.open().get_case(case_id).history().opened().payload
+    assert after.claim is not None and after.claim.cap_category == ERASED
+    assert after.claim.cap_managed_here is True  # not personal: kept
