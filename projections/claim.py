@@ -95,6 +95,8 @@ class PersonMonth:
     initial: dict[str, Any] | None = None
     special_area: bool = False
     problems: tuple[str, ...] = field(default_factory=tuple)
+    #: The office's name as registered (its 体制, as known then): the 実績記録票 shows it.
+    office_name: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -188,9 +190,11 @@ def person_month(
         if units is not None:
             yen = int((Decimal(units) * rate).quantize(Decimal(1), rounding=ROUND_DOWN))
             burden = _burden(facts, version, yen)
+    registration = office.registration
+    name = str(registration.payload["name"]) if registration is not None else None
     return PersonMonth(month, verdict, reasons, version, tuple(lines), units, yen, burden,
                        price_json, meeting, initial, special is not None,
-                       tuple(problems))  # fmt: skip
+                       tuple(problems), name)  # fmt: skip
 
 
 def _fy_first(month: str) -> str:

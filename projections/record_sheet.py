@@ -129,6 +129,7 @@ def record_sheet(reading: Reading, month: str, claim: PersonMonth, case_id: str)
         "service_month": month.replace("-", ""),
         "municipality_code": _municipality(history.facts, opened.payload),
         "office_id": opened.payload.office_id,
+        "office_name": claim.office_name,  # not a J611 item: shown on the form, not sent
         "recipient_number": opened.payload.recipient_number,
         "total_days": sum(ln.counted for ln in lines),
         "start_day": start.strftime("%Y%m%d") if shows_initial and start else None,

@@ -89,6 +89,9 @@ def _page(pdf: FPDF, sheet: RecordSheet, person: Mapping[str, Any]) -> None:
         _labelled(table.row(), [("市町村番号", h["municipality_code"] or ""),
                                 ("サービス提供年月", h["service_month"]),
                                 ("請求の判定", verdict)])  # fmt: skip
+        named = table.row()  # 事業者及びその事業所: as registered in the office's 体制
+        named.cell("事業所名", style=_LABEL)
+        named.cell(h.get("office_name") or "(体制に事業所名が記録されていません)", colspan=5)
     pdf.ln(2)
     first = dt.date(year, month, 1)
     by_day = {ln.day: ln for ln in sheet.lines}

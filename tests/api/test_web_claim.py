@@ -202,6 +202,7 @@ def test_the_claim_and_every_sheet_download_from_the_page_and_are_logged(
     assert len(reader.pages) == 1  # one person, one page: a 31-day month fits
     text = reader.pages[0].extract_text()
     assert "就労定着支援提供実績記録票" in text and "令和6年10月分" in text
+    assert "事業所名" in text and "試験事業所" in text  # the office as registered
     assert client.get(f"/web/offices/{OFFICE}/record-sheets.txt?month=2024-10").status_code == 404
     sheet = client.get(f"/web/cases/{supported}/record-sheet?month=2024-10").text
     assert 'data-day="2024-10-15"' in sheet and "10月15日(火)" in sheet
