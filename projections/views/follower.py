@@ -45,6 +45,7 @@ from domain.case import EVENT_CLASSES
 from domain.history import tokyo_date
 from domain.store.application import CaseLog, CaseNotFound
 from domain.store.leader import FollowerLock, follower_lock
+from domain.store.opening import creation_lock
 from projections.views.row import CaseRow, case_row, is_current_for
 from projections.views.store import (
     Cursor,
@@ -120,7 +121,9 @@ class CaseViews:
 
     def __init__(self, cases: CaseLog, store: ViewStore | None = None) -> None:
         self.cases = cases
-        self.store = store or open_view_store(cases)
+        with creation_lock(cases.env):  # processes starting together: one makes the tables
+            self.store = store or open_view_store(cases)
+            self.generation  # noqa: B018 (creates the first generation on a new store)
         self._lock = threading.Lock()
         #: Set while a catch-up folds every case (reads then answer from the view as is).
         self._bulk = threading.Event()
@@ -133,7 +136,6 @@ class CaseViews:
         self._seen: dict[int, int] = {}
         #: The day :meth:`refresh_stale` last found nothing stale, and when.
         self._fresh_day: tuple[dt.date, float] | None = None
-        self.generation  # noqa: B018 (creates the first generation on a new store)
 
     # -- generations -------------------------------------------------------------------
 
