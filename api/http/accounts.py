@@ -40,7 +40,8 @@ from domain.accounts import (
     password_problems,
 )
 from domain.history import utc_now
-from domain.sealing import SealBroken
+from domain.payloads import ERASED
+from domain.sealing import reveal
 from domain.store.application import CaseLog
 
 #: How long an administrator's one-time set-up code works (docs/accounts.md).
@@ -313,14 +314,8 @@ class AccountStore:
         stored = account.totp_secret
         if stored is None or isinstance(stored, str):  # none, or enrolled before sealing
             return stored
-        key = self.cases.keys.key(account.id)
-        if key is None:
-            return None
-        try:
-            value, _ = key.open(stored)
-        except SealBroken:
-            return None
-        return str(value)
+        opened = reveal({"secret": stored}, self.cases.keys.key(account.id)).payload["secret"]
+        return None if opened == ERASED else str(opened)
 
     def record_sign_in(self, account: Account, method: str, totp_step: int | None) -> None:
         """The sign-in (and a TOTP step now used) as an event of the account."""
