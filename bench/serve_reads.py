@@ -383,32 +383,32 @@ def ms(seconds: float) -> str:
 
 
 def table(sides: list[Side]) -> str:
-    backends = list(dict.fromkeys(s.backend for s in sides))
-    sizes = sorted({s.size for s in sides})
-    by = {(s.backend, s.size): s for s in sides}
+    """One column per side, in the order given; then, per backend with two sizes or more,
+    the p95 of its largest store over its smallest."""
+    spans = {}
+    for b in dict.fromkeys(s.backend for s in sides):
+        mine = sorted((s for s in sides if s.backend == b), key=lambda s: s.size)
+        if len(mine) > 1:
+            spans[b] = (mine[0], mine[-1])
     heads = [
         "read (ms, p50 / p95, 1 worker)",
-        *(f"{b} {label(z)}" for b in backends for z in sizes),
+        *(s.name for s in sides),
+        *(f"{b} p95 {label(hi.size)}/{label(lo.size)}" for b, (lo, hi) in spans.items()),
     ]
-    if len(sizes) > 1:
-        heads += [f"{b} p95 {label(sizes[-1])}/{label(sizes[0])}" for b in backends]
     lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+
+    def values(side: Side, read: str) -> list[float]:
+        return side.as_of if read == "as_of" else side.samples.get(read, [])
+
     for read in (*READS, "as_of"):
-        cells = []
-        for b in backends:
-            for z in sizes:
-                s = by[(b, z)]
-                values = s.as_of if read == "as_of" else s.samples.get(read, [])
-                cells.append(f"{ms(pct(values, 50))} / {ms(pct(values, 95))}" if values else "—")
-        if len(sizes) > 1:
-            for b in backends:
-                lo = by[(b, sizes[0])].as_of if read == "as_of" else by[(b, sizes[0])].samples[read]
-                hi = (
-                    by[(b, sizes[-1])].as_of
-                    if read == "as_of"
-                    else by[(b, sizes[-1])].samples[read]
-                )
-                cells.append(f"{pct(hi, 95) / pct(lo, 95):.2f}×" if lo and hi else "—")
+        cells = [
+            f"{ms(pct(values(s, read), 50))} / {ms(pct(values(s, read), 95))}"
+            if values(s, read) else "—"
+            for s in sides
+        ]  # fmt: skip
+        for lo, hi in spans.values():
+            low, high = values(lo, read), values(hi, read)
+            cells.append(f"{pct(high, 95) / pct(low, 95):.2f}×" if low and high else "—")
         title = "GET /cases?as_of=… (100 cases)" if read == "as_of" else _LABELS[read]
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -481,7 +481,10 @@ def main(argv: list[str] | None = None) -> int:
         help="backend:size pairs instead of --sizes × --backends, e.g. "
         "sqlite:1000,postgresql:1000,postgresql:100000 (a 100k store on one backend only)",
     )
+    parser.add_argument("--table-from", help="only print the tables of a saved --save file")
     args = parser.parse_args(argv)
+    if args.table_from:
+        return print_saved(Path(args.table_from))
     pairs = (
         [(b, int(z)) for b, _, z in (p.partition(":") for p in args.sides.split(","))]
         if args.sides
@@ -513,6 +516,21 @@ def main(argv: list[str] | None = None) -> int:
     ))  # fmt: skip
     n = args.rounds * args.per_round
     say(f"\n{n} samples per read and side (as_of: up to {args.as_of_samples})\n")
+    say(table(sides))
+    say("")
+    say(rate_table(sides))
+    return 0
+
+
+def print_saved(path: Path) -> int:
+    """The tables of a run from its saved samples (``--save``)."""
+    sides = []
+    for saved in json.loads(path.read_text()):
+        backend, _, size = saved["side"].rpartition(" ")
+        side = Side(backend, int(float(size.rstrip("k")) * 1000), "")
+        side.samples, side.as_of = saved["samples"], saved["as_of"]
+        side.rates = {int(k): v for k, v in saved["rates"].items()}
+        sides.append(side)
     say(table(sides))
     say("")
     say(rate_table(sides))
