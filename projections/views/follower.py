@@ -483,6 +483,7 @@ class ViewFollower:
                 self.views.catch_up(max_events=20_000)
                 self.views.refresh_stale()
                 self.views.store.reindex(None, limit=2_000)  # after an erasure (decision 0035)
+                self.views.cases.access.index_listings()  # the cases lists showed (0055)
             except Exception as exc:  # keep following; the lists report their lag
                 _log.warning("views not caught up: %s", type(exc).__name__)
             if self._stop.wait(self.interval):

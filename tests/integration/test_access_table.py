@@ -131,6 +131,49 @@ def test_a_case_log_shows_its_reads_and_the_lists_that_named_it_and_a_reader_s_h
     assert store.access.verify(listing) == []
 
 
+def test_a_listing_is_indexed_after_the_answer_and_found_before_and_after(
+    backend: Backend, store: CaseLog
+) -> None:
+    first = store.open_case(case_opened_payload("2024-03-01"), recorded_by="担当").id
+    second = store.open_case(
+        case_opened_payload("2024-03-01", recipient_number="1000000099"), recorded_by="担当"
+    ).id
+    store.note_listing([first, second], reader="支援員 一", role="staff", endpoint="/cases",
+                       on=None)  # fmt: skip
+    cases = _table(backend, "teichaku_access_cases")
+    # The read wrote one row, its entry: no index row of its cases (issue 24)
+    assert backend.select(f"SELECT COUNT(*) FROM {cases}")[0][0] == 0
+    assert [e["endpoint"] for e in store.access_entries(first)] == ["/cases"]  # found by id
+    # The follower's indexer indexes it, up to the horizon; found once, through the index
+    assert store.access.index_listings() == 1
+    assert store.access.index_listings() == 0  # nothing left: the position moved
+    pairs = {(str(c), int(e)) for c, e in backend.select(f"SELECT case_id, entry_id FROM {cases}")}
+    assert {c for c, _ in pairs} == {str(first), str(second)}
+    assert [e["endpoint"] for e in store.access_entries(first)] == ["/cases"]
+    assert [e["endpoint"] for e in store.access_entries(second)] == ["/cases"]
+    # A later listing, not indexed yet, is found beside the indexed one
+    store.note_listing([second], reader="支援員 二", role="staff", endpoint="web:dashboard",
+                       on=None)  # fmt: skip
+    assert [e["endpoint"] for e in store.access_entries(second)] == ["/cases", "web:dashboard"]
+    assert [e["endpoint"] for e in store.access_entries(first)] == ["/cases"]
+
+
+def test_the_listings_not_yet_indexed_are_read_by_index(backend: Backend, store: CaseLog) -> None:
+    store.note_listing([], reader="x", role="staff", endpoint="/cases", on=None)
+    query = (f"SELECT id FROM {_table(backend)} WHERE kind = 'listing' AND id > %s "
+             "AND case_ids LIKE %s")  # fmt: skip
+    if backend.name == "sqlite":
+        plan = " ".join(str(r[-1]) for r in backend.select("EXPLAIN QUERY PLAN " + query, (0, "%")))
+        assert "teichaku_access_listings" in plan and "SCAN teichaku_access" not in plan
+    else:
+        import psycopg
+
+        with psycopg.connect(PG_DSN) as conn:
+            conn.execute("SET enable_seqscan = off")
+            rows = conn.execute("EXPLAIN " + query, (0, "%")).fetchall()  # type: ignore[call-overload]
+        assert "teichaku_access_listings" in " ".join(str(r[0]) for r in rows)
+
+
 def test_a_reader_s_history_is_an_indexed_query(backend: Backend, store: CaseLog) -> None:
     case = store.open_case(case_opened_payload("2024-03-01"), recorded_by="担当")
     _read(store, case.id, 1)
