@@ -107,13 +107,18 @@ def test_a_removed_row_is_named_in_the_middle_and_at_the_end(
     assert any(b.entry_id is None and "第5件" in b.problem for b in store.access.verify(stream))
 
 
-def test_a_case_log_shows_its_reads_and_the_lists_that_named_it_and_a_reader_s_history(
-    backend: Backend, store: CaseLog
-) -> None:
+def _two_cases(store: CaseLog) -> tuple[UUID, UUID]:
     first = store.open_case(case_opened_payload("2024-03-01"), recorded_by="担当").id
     second = store.open_case(
         case_opened_payload("2024-03-01", recipient_number="1000000099"), recorded_by="担当"
     ).id
+    return first, second
+
+
+def test_a_case_log_shows_its_reads_and_the_lists_that_named_it_and_a_reader_s_history(
+    backend: Backend, store: CaseLog
+) -> None:
+    first, second = _two_cases(store)
     _read(store, first, 1, reader="支援員 一")
     store.note_listing([first, second], reader="支援員 一", role="staff", endpoint="/cases",
                        on=None)  # fmt: skip
@@ -134,10 +139,7 @@ def test_a_case_log_shows_its_reads_and_the_lists_that_named_it_and_a_reader_s_h
 def test_a_listing_is_indexed_after_the_answer_and_found_before_and_after(
     backend: Backend, store: CaseLog
 ) -> None:
-    first = store.open_case(case_opened_payload("2024-03-01"), recorded_by="担当").id
-    second = store.open_case(
-        case_opened_payload("2024-03-01", recipient_number="1000000099"), recorded_by="担当"
-    ).id
+    first, second = _two_cases(store)
     store.note_listing([first, second], reader="支援員 一", role="staff", endpoint="/cases",
                        on=None)  # fmt: skip
     cases = _table(backend, "teichaku_access_cases")
