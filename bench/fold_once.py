@@ -27,14 +27,10 @@ from __future__ import annotations
 import argparse
 import copy
 import multiprocessing
-import socket
 import statistics
-import subprocess
-import sys
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -43,6 +39,7 @@ import httpx
 
 from bench.generate import WalkingClock, office_plans, record_office
 from bench.run import fresh_store, say, timed
+from bench.serving import served
 from domain.case import Case
 from domain.history import tokyo_date, utc_now
 from domain.store.application import CaseLog, persistence_env
@@ -255,7 +252,7 @@ def read_latency(url: str, samples: int) -> dict[str, Any]:
         app.close()
     headers = {"Authorization": f"Bearer {token}"}
     paths = {n: f"/cases/{case_id}/{n}" for n in names}
-    with _served(url, workers=1) as base, httpx.Client(base_url=base, headers=headers) as real:
+    with served(url, 1) as (base, _), httpx.Client(base_url=base, headers=headers) as real:
 
         def fetch(path: str) -> Callable[[], None]:
             def once() -> None:
@@ -279,38 +276,11 @@ def read_latency(url: str, samples: int) -> dict[str, Any]:
             "http_after_write": http_after_write}  # fmt: skip
 
 
-@contextmanager
-def _served(url: str, workers: int) -> Iterator[str]:
-    """``teichaku serve`` on a free loopback port, in its own process(es)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "api.cli", "serve", "--database", url,
-               "--port", str(port), "--workers", str(workers)]  # fmt: skip
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/rules", timeout=1).status_code < 500:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("teichaku serve did not start")
-            time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
 def _throughput(
     url: str, workers: int, headers: dict[str, str], paths: dict[str, str], seconds: float = 8
 ) -> float:
     """Requests/s of the three GETs in turn, from 4 client processes, against N workers."""
-    with _served(url, workers) as base, multiprocessing.Pool(4) as pool:
+    with served(url, workers) as (base, _), multiprocessing.Pool(4) as pool:
         counts = pool.starmap(_client_loop, [(base, headers, list(paths.values()), seconds)] * 4)
     return sum(counts) / seconds
 

@@ -12,14 +12,12 @@ reads), and prints the server's resident memory (``VmRSS``) and its peak (``VmHW
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
+
+from bench.serving import make_token, served
 
 
 def _kib(pid: int, field: str) -> int:
@@ -29,77 +27,50 @@ def _kib(pid: int, field: str) -> int:
     return 0
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
     parser.add_argument("--cases", type=int, default=1000)
     args = parser.parse_args(argv)
-    made = subprocess.run(
-        [sys.executable, "-m", "api.cli", "token", "create", "--role", "admin", "--name",
-         "bench", "--database", args.url], capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    token = made.stdout.strip()
-    port = _port()
-    env = {k: v for k, v in os.environ.items() if k != "TEICHAKU_DATABASE"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--database", args.url],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=base, timeout=120,
-                          headers={"Authorization": f"Bearer {token}"}) as client:  # fmt: skip
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("teichaku serve did not start")
-                time.sleep(0.3)
-            while True:  # the views caught up (a server folds a new store in bulk first)
-                views = client.get("/health").json()["views"]
-                if views["position"] > 0 and views["behind"] == 0:
-                    break
-                if time.monotonic() > deadline + 1800:
-                    raise SystemExit("the views did not catch up")
-                time.sleep(1)
-            ids: list[str] = []
-            cursor = None
-            while len(ids) < args.cases:
-                params: dict[str, str | int] = {"limit": 1000}
-                if cursor:
-                    params["cursor"] = cursor
-                page = client.get("/cases", params=params)
-                body = page.json()
-                ids += [c["case_id"] for c in body["cases"]]
-                cursor = body.get("next_cursor")
-                if not cursor:
-                    break
-            ids = ids[: args.cases]
-            print(f"before: RSS {_kib(server.pid, 'VmRSS') / 1024:.0f} MiB", flush=True)
-            started = time.perf_counter()
-            for n, case_id in enumerate(ids, 1):
-                for what in ("entitlement", "compliance", "timeline"):
-                    client.get(f"/cases/{case_id}/{what}").raise_for_status()
-                if n % 200 == 0:
-                    print(f"  {n} cases: RSS {_kib(server.pid, 'VmRSS') / 1024:.0f} MiB",
-                          flush=True)  # fmt: skip
-            took = time.perf_counter() - started
-            rss, peak = _kib(server.pid, "VmRSS") / 1024, _kib(server.pid, "VmHWM") / 1024
-            print(f"after {len(ids)} different cases ({took:.0f} s): RSS {rss:.0f} MiB, "
-                  f"peak {peak:.0f} MiB (target ≤ 300 MB)")  # fmt: skip
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    token = make_token(args.url, "admin")
+    with (
+        served(args.url) as (base, server),
+        httpx.Client(base_url=base, timeout=120,
+                     headers={"Authorization": f"Bearer {token}"}) as client,  # fmt: skip
+    ):
+        deadline = time.monotonic() + 120
+        while True:  # the views caught up (a server folds a new store in bulk first)
+            views = client.get("/health").json()["views"]
+            if views["position"] > 0 and views["behind"] == 0:
+                break
+            if time.monotonic() > deadline + 1800:
+                raise SystemExit("the views did not catch up")
+            time.sleep(1)
+        ids: list[str] = []
+        cursor = None
+        while len(ids) < args.cases:
+            params: dict[str, str | int] = {"limit": 1000}
+            if cursor:
+                params["cursor"] = cursor
+            page = client.get("/cases", params=params)
+            body = page.json()
+            ids += [c["case_id"] for c in body["cases"]]
+            cursor = body.get("next_cursor")
+            if not cursor:
+                break
+        ids = ids[: args.cases]
+        print(f"before: RSS {_kib(server.pid, 'VmRSS') / 1024:.0f} MiB", flush=True)
+        started = time.perf_counter()
+        for n, case_id in enumerate(ids, 1):
+            for what in ("entitlement", "compliance", "timeline"):
+                client.get(f"/cases/{case_id}/{what}").raise_for_status()
+            if n % 200 == 0:
+                print(f"  {n} cases: RSS {_kib(server.pid, 'VmRSS') / 1024:.0f} MiB",
+                      flush=True)  # fmt: skip
+        took = time.perf_counter() - started
+        rss, peak = _kib(server.pid, "VmRSS") / 1024, _kib(server.pid, "VmHWM") / 1024
+        print(f"after {len(ids)} different cases ({took:.0f} s): RSS {rss:.0f} MiB, "
+              f"peak {peak:.0f} MiB (target ≤ 300 MB)")  # fmt: skip
     return 0
 
 

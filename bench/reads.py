@@ -21,11 +21,7 @@ are ratios within one run, with the machine's load printed before and after.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -35,17 +31,12 @@ from typing import Any
 import httpx
 
 from bench.casework import OFFICE, plan_case
+from bench.serving import make_token, served
 from domain.store.application import persistence_env
 from domain.store.opening import open_case_log
 
 CONTACT = {"type": "contact_recorded", "contact_on": "2025-01-10", "counterpart": "person",
            "mode": "phone", "summary": "体調の確認(ベンチマーク)"}  # fmt: skip
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _load() -> str:
@@ -98,65 +89,42 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(7)
     ids = [app.open_case(plan_case(9000 + n, date(2024, 4, 1), rng).opened,
                          recorded_by="ベンチ").id for n in range(args.cases)]  # fmt: skip
-    made = subprocess.run(
-        [sys.executable, "-m", "api.cli", "token", "create", "--role", "staff", "--office",
-         OFFICE, "--name", "ベンチ", "--database", args.url],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    token = made.stdout.strip().splitlines()[-1]
-    port = _port()
-    env = {k: v for k, v in os.environ.items() if k != "TEICHAKU_DATABASE"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--database", args.url,
-         "--workers", str(args.workers)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    token = make_token(args.url, "staff", OFFICE)
     result: dict[str, Any] = {}
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("teichaku serve did not start")
-            time.sleep(0.3)
-        print(f"load before: {_load()}  ({args.workers} workers, {args.cases} cases, "
-              f"{args.seconds:.0f} s per phase)")  # fmt: skip
-        one = ids[0]
+        with served(args.url, args.workers) as (base, _):
+            print(f"load before: {_load()}  ({args.workers} workers, {args.cases} cases, "
+                  f"{args.seconds:.0f} s per phase)")  # fmt: skip
+            one = ids[0]
 
-        def read(_: int, c: httpx.Client) -> None:
-            _ok(c.get(f"/cases/{one}/entitlement"))
+            def read(_: int, c: httpx.Client) -> None:
+                _ok(c.get(f"/cases/{one}/entitlement"))
 
-        def listing(_: int, c: httpx.Client) -> None:
-            _ok(c.get("/cases", params={"office_id": OFFICE}))
+            def listing(_: int, c: httpx.Client) -> None:
+                _ok(c.get("/cases", params={"office_id": OFFICE}))
 
-        def append(k: int, c: httpx.Client) -> None:
-            _ok(c.post(f"/cases/{ids[1 + k % (len(ids) - 1)]}/events", json=CONTACT), 201)
+            def append(k: int, c: httpx.Client) -> None:
+                _ok(c.post(f"/cases/{ids[1 + k % (len(ids) - 1)]}/events", json=CONTACT), 201)
 
-        for name, work in (("read one case", read), ("list the office", listing)):
-            single = _rate(1, args.seconds, work, base, token)
-            four = _rate(4, args.seconds, work, base, token)
-            result[name] = (single, four)
-            print(f"{name:16} 1 client {single:7.1f}/s   4 clients {four:7.1f}/s   "
-                  f"ratio {four / single:4.2f}×")  # fmt: skip
-        http = _rate(1, args.seconds, append, base, token)
-        stop, count = time.monotonic() + args.seconds, 0
-        started = time.monotonic()
-        while time.monotonic() < stop:
-            app.record(ids[-1], CONTACT["type"], {k: v for k, v in CONTACT.items() if k != "type"},
-                       recorded_by="ベンチ")  # fmt: skip
-            count += 1
-        local = count / (time.monotonic() - started)
-        print(f"{'append':16} HTTP {http:7.1f}/s   in-process {local:7.1f}/s   "
-              f"ratio {http / local:4.2f}×")  # fmt: skip
-        print(f"load after: {_load()}")
+            for name, work in (("read one case", read), ("list the office", listing)):
+                single = _rate(1, args.seconds, work, base, token)
+                four = _rate(4, args.seconds, work, base, token)
+                result[name] = (single, four)
+                print(f"{name:16} 1 client {single:7.1f}/s   4 clients {four:7.1f}/s   "
+                      f"ratio {four / single:4.2f}×")  # fmt: skip
+            http = _rate(1, args.seconds, append, base, token)
+            stop, count = time.monotonic() + args.seconds, 0
+            started = time.monotonic()
+            while time.monotonic() < stop:
+                app.record(ids[-1], CONTACT["type"],
+                           {k: v for k, v in CONTACT.items() if k != "type"},
+                           recorded_by="ベンチ")  # fmt: skip
+                count += 1
+            local = count / (time.monotonic() - started)
+            print(f"{'append':16} HTTP {http:7.1f}/s   in-process {local:7.1f}/s   "
+                  f"ratio {http / local:4.2f}×")  # fmt: skip
+            print(f"load after: {_load()}")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         app.close()
     return 0
 

@@ -42,7 +42,6 @@ import argparse
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -55,6 +54,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench import bulk
+from bench.serving import free_port, make_token, server_env
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 CASES_PER_OFFICE = 100
@@ -70,12 +70,6 @@ def label(size: int) -> str:
 
 def _load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # -- the stores --------------------------------------------------------------------------
@@ -138,15 +132,6 @@ def drop_store(url: str) -> None:
         Path(key_file).unlink(missing_ok=True)
 
 
-def make_token(url: str, office: str) -> str:
-    made = subprocess.run(
-        [sys.executable, "-m", "api.cli", "token", "create", "--role", "staff", "--office",
-         office, "--name", "ベンチ", "--database", url],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return made.stdout.strip().splitlines()[-1]
-
-
 # -- a server and a client ---------------------------------------------------------------
 
 
@@ -177,12 +162,11 @@ class Side:
 
 
 def start_server(side: Side, workers: int) -> None:
-    side.port = _port()
-    env = {k: v for k, v in os.environ.items() if k != "TEICHAKU_DATABASE"}
+    side.port = free_port()
     side.server = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(side.port), "--database",
          side.url, "--workers", str(workers)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=server_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + 180
     while True:
@@ -496,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for side in sides:
             say(f"{side.name}: {build_store(side.url, side.size, args.build_workers)}")
-            side.token = make_token(side.url, side.office)
+            side.token = make_token(side.url, "staff", side.office)
         say(f"latency, {len(sides)} servers with --workers 1; load before {_load()}")
         with servers(sides, 1):
             latency_rounds(sides, args.rounds, args.per_round)
