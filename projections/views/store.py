@@ -57,7 +57,7 @@ from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder, SQLiteTra
 
 from domain.finding import blind_number, index_key
 from domain.payloads import ERASED
-from domain.sealing import PersonKey, SealBroken, has_sealed, reveal
+from domain.sealing import PersonKey, has_sealed, reveal
 from domain.store.kek import Kek, KekSource
 from domain.store.keyring import WRAPPING_TABLE
 from projections.views.row import ROW_SCHEMA, CaseRow, MonthRow
@@ -439,13 +439,12 @@ class ViewStore(TrackingRecorder):
         if not rows:
             return {}
         kek = self.index_kek()
-        sealed = [r.case_id for r in rows if has_sealed(r.person)]
-        keys = self.keys(sealed, kek.id if kek else None) if sealed and self.keys else {}
+        keys = self._keys([(r.case_id, r.person) for r in rows], kek.id if kek else None)
         index = index_key(kek.key) if kek is not None else None
         prepared: dict[UUID, _Prepared] = {}
         for row in rows:
             key = keys.get(row.case_id)
-            opened = reveal(row.person, key).payload if has_sealed(row.person) else row.person
+            opened = _unboxed(row.person, key)
             entry = (self._blind(index, opened), kek.id) if index and kek else (None, "")
             prepared[row.case_id] = (_boxed(row.person, opened, key), *entry)
         return prepared
@@ -461,9 +460,15 @@ class ViewStore(TrackingRecorder):
     ) -> dict[UUID, dict[str, Any]]:
         """Each person opened with its key, found under the erasure ``watermark`` (the
         store's KEK id, read after the caller began): read as erased once the key is gone."""
-        sealed = [case_id for case_id, person in persons if has_sealed(person)]
-        keys = self.keys(sealed, watermark) if sealed and self.keys is not None else {}
+        keys = self._keys(persons, watermark)
         return {case_id: _unboxed(person, keys.get(case_id)) for case_id, person in persons}
+
+    def _keys(
+        self, persons: Sequence[tuple[UUID, dict[str, Any]]], watermark: str | None
+    ) -> dict[UUID, PersonKey | None]:
+        """The keys of the persons that hold sealed values, under the erasure watermark."""
+        sealed = [case_id for case_id, person in persons if has_sealed(person)]
+        return self.keys(sealed, watermark) if sealed and self.keys is not None else {}
 
     def reindex(self, gen: int | None, limit: int | None = None) -> int:
         """Index again every row whose entry is not under the current KEK (stored before
@@ -840,13 +845,9 @@ def _unboxed(stored: dict[str, Any], key: PersonKey | None) -> dict[str, Any]:
     if _BOX not in stored:  # fields sealed one by one (a row written without the key)
         return reveal(stored, key).payload if has_sealed(stored) else stored
     plain = {name: value for name, value in stored.items() if name not in (_BOXED, _BOX)}
-    erased = {name: ERASED for name in stored[_BOXED]}
-    if key is None:
-        return {**plain, **erased}
-    try:
-        inside, _ = key.open(stored[_BOX])
-    except SealBroken:
-        return {**plain, **erased}
+    inside = reveal({_BOX: stored[_BOX]}, key).payload[_BOX]  # ERASED: no key, or altered
+    if inside == ERASED:
+        return {**plain, **{name: ERASED for name in stored[_BOXED]}}
     return {**plain, **inside}
 
 
