@@ -2,7 +2,7 @@
 
 The aggregate stores its events in their JSON form (``Case._records``: the snapshot
 state). :class:`Ledger` is derived from that list and never stored: it reads only the
-stored records it has not seen yet, types each payload once (:attr:`Recorded.typed`),
+stored records it has not seen yet, types each payload once, when first read (:class:`Fact`),
 and keeps the facts as known now — corrections applied, retractions removed — so that
 ``Case.records`` and ``Case.history()`` cost nothing per event, and an append checks
 its invariants on the few facts it can affect (:meth:`Ledger.scoped`).
@@ -81,7 +81,8 @@ class Ledger:
                 self._add(rec)
             self._pending.clear()
             for data in stored[len(self.recorded) :]:
-                self._add(self.typed(Recorded.from_json({"case_id": str(self.case_id), **data})))
+                # Not typed here: a fact's payload is typed when first read (Fact.payload).
+                self._add(Recorded.from_json({**data, "case_id": self.case_id}))
 
     def typed(self, rec: Recorded) -> Recorded:
         """``rec`` carrying the typed payload it puts into the history."""

@@ -80,12 +80,21 @@ class PersonKey:
 
     case_id: UUID
     key: bytes = field(repr=False)
+    #: The cipher, made once per key (a case load opens ~150 values with it).
+    _aead: AESGCM | None = field(default=None, init=False, repr=False, compare=False)
+
+    def _cipher(self) -> AESGCM:
+        aead = self._aead
+        if aead is None:
+            aead = AESGCM(self.key)
+            object.__setattr__(self, "_aead", aead)
+        return aead
 
     def seal(self, value: Any) -> dict[str, str]:
         salt = os.urandom(16).hex()
         nonce = os.urandom(_NONCE)
         plain = _canonical({"salt": salt, "value": value})
-        box = AESGCM(self.key).encrypt(nonce, plain, self.case_id.bytes)
+        box = self._cipher().encrypt(nonce, plain, self.case_id.bytes)
         return {
             "sealed": base64.b64encode(nonce + box).decode("ascii"),
             "commit": commitment(value, salt),
@@ -95,12 +104,15 @@ class PersonKey:
         """The value and its salt; raises :class:`SealBroken` when it does not open."""
         try:
             raw = base64.b64decode(sealed["sealed"], validate=True)
-            plain = AESGCM(self.key).decrypt(raw[:_NONCE], raw[_NONCE:], self.case_id.bytes)
+            plain = self._cipher().decrypt(raw[:_NONCE], raw[_NONCE:], self.case_id.bytes)
         except (InvalidTag, ValueError) as exc:
             raise SealBroken from exc
         opened = orjson.loads(plain)
         value, salt = opened["value"], str(opened["salt"])
-        if commitment(value, salt) != sealed["commit"]:
+        # What :meth:`seal` encrypts is the committed text itself: its hash is the commit.
+        # A value sealed any other way is checked the long way.
+        committed = sealed["commit"]
+        if hashlib.sha256(plain).hexdigest() != committed and commitment(value, salt) != committed:
             raise SealBroken
         return value, salt
 
@@ -164,13 +176,18 @@ def _walk(node: Any, parts: list[str], change: Any) -> None:
 
 
 def has_sealed(value: Any) -> bool:
-    """Whether a stored payload holds any sealed value."""
-    if is_sealed(value):
-        return True
+    """Whether a stored payload holds any sealed value (only containers are looked into:
+    every case load asks this of each of its records)."""
     if isinstance(value, dict):
-        return any(has_sealed(v) for v in value.values())
-    if isinstance(value, list):
-        return any(has_sealed(v) for v in value)
+        if is_sealed(value):
+            return True
+        for v in value.values():
+            if isinstance(v, (dict, list)) and has_sealed(v):
+                return True
+    elif isinstance(value, list):
+        for v in value:
+            if isinstance(v, (dict, list)) and has_sealed(v):
+                return True
     return False
 
 
@@ -193,8 +210,18 @@ def reveal(stored: Mapping[str, Any], key: PersonKey | None) -> Revealed:
     reports the alteration; the reader is never shown a value that was not recorded.
     """
     openings: dict[str, str] = {}
+    return Revealed(_opened(stored, key, openings, None), openings)
 
-    def visit(node: Any, path: str) -> Any:
+
+#: Where a value lies in a payload while it is walked: (parent's place, key or index).
+_At = tuple[Any, str | int] | None
+
+
+def _opened(node: Any, key: PersonKey | None, openings: dict[str, str], at: _At) -> Any:
+    """``node`` with its sealed values opened; the very same object where nothing inside it
+    was sealed (a case load walks every record: nothing is copied, no path is spelled out,
+    until a sealed value is found)."""
+    if isinstance(node, dict):
         if is_sealed(node):
             if key is None:
                 return ERASED
@@ -202,15 +229,38 @@ def reveal(stored: Mapping[str, Any], key: PersonKey | None) -> Revealed:
                 value, salt = key.open(node)
             except SealBroken:
                 return ERASED
-            openings[path] = salt
+            openings[_path(at)] = salt
             return value
-        if isinstance(node, dict):
-            return {k: visit(v, f"{path}.{k}" if path else k) for k, v in node.items()}
-        if isinstance(node, list):
-            return [visit(v, f"{path}[{i}]") for i, v in enumerate(node)]
-        return node
+        out: dict[str, Any] | None = None
+        for k, v in node.items():
+            if isinstance(v, (dict, list)):
+                shown = _opened(v, key, openings, (at, k))
+                if shown is not v:
+                    out = dict(node) if out is None else out
+                    out[k] = shown
+        return node if out is None else out
+    if isinstance(node, list):
+        items: list[Any] | None = None
+        for i, v in enumerate(node):
+            if isinstance(v, (dict, list)):
+                shown = _opened(v, key, openings, (at, i))
+                if shown is not v:
+                    items = list(node) if items is None else items
+                    items[i] = shown
+        return node if items is None else items
+    return node
 
-    return Revealed(visit(stored, ""), openings)
+
+def _path(at: _At) -> str:
+    """The dotted path of a place (``a.b[2].c``), as :attr:`Revealed.openings` names it."""
+    steps: list[str | int] = []
+    while at is not None:
+        at, step = at
+        steps.append(step)
+    text = ""
+    for step in reversed(steps):
+        text = f"{text}[{step}]" if isinstance(step, int) else f"{text}.{step}" if text else step
+    return text
 
 
 def erased(stored: Mapping[str, Any]) -> dict[str, Any]:

@@ -61,18 +61,17 @@ class CaseMapper(Mapper[UUID]):
 
     def _open_snapshot(self, case_id: UUID, state: dict[str, Any]) -> None:
         records = state.get("_records") or []
-        if not any(has_sealed(r.get("payload")) for r in records):
-            return
-        erased = any(r.get("type") == "person_erased" for r in records)
-        key = None if erased else self._key(case_id)
-        opened = []
-        for rec in records:
-            if has_sealed(rec.get("payload")):
-                shown = reveal(rec["payload"], key)
-                rec = {**rec, "payload": shown.payload, "stored_payload": rec["payload"],
-                       "openings": shown.openings}  # fmt: skip
-            opened.append(rec)
-        state["_records"] = opened
+        key: PersonKey | None = None
+        looked_up = False
+        for i, rec in enumerate(records):
+            if not has_sealed(rec.get("payload")):
+                continue
+            if not looked_up:  # the key once, and only for a case with sealed values
+                erased = any(r.get("type") == "person_erased" for r in records)
+                key, looked_up = (None if erased else self._key(case_id)), True
+            shown = reveal(rec["payload"], key)
+            records[i] = {**rec, "payload": shown.payload, "stored_payload": rec["payload"],
+                          "openings": shown.openings}  # fmt: skip
 
 
 def _revive_instants(state: dict[str, Any]) -> None:
