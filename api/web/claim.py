@@ -150,7 +150,7 @@ def office_sheets_file(
         found = read_claim(request, principal, office_id, month, f"web:record-sheets.{kind}")
         sheets = [record_sheet(p.reading, found.month, c.month, c.case_id)
                   for p, c in zip(found.people, found.claims, strict=True)]  # fmt: skip
-        return _sheets_answer(  # type: ignore[no-any-return]
+        return _sheets_answer(
             sheets,
             kind,
             f"実績記録票_{office_id}_{found.month}",
@@ -237,7 +237,7 @@ def sheet_file(request: Request, case_id: UUID, kind: str, month: str | None = N
         if found is None:
             return _page(request, "error.html", 404, principal=principal,
                          title="この時点ではケースが記録されていません", message="")  # fmt: skip
-        return _sheets_answer(  # type: ignore[no-any-return]
+        return _sheets_answer(
             [found.sheet],
             kind,
             f"実績記録票_{chosen}",

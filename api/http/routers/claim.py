@@ -27,6 +27,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 
 from api.http.access_log import record_listing
+from api.http.answers import carried, json_answer
 from api.http.auth import Principal, ensure_can_read
 from api.http.deps import CasesDep, PrincipalDep, ReadableCase, parse_instant, parse_month
 from api.http.input_errors import invalid
@@ -126,8 +127,8 @@ def office_claim(
     claims = _claims(people, rows, month, office, schedule)
     version = schedule.for_month(month)
     if format in ("csv", "xlsx"):
-        return download(claim_table(office_id, month, claims), format)
-    return {
+        return carried(download(claim_table(office_id, month, claims), format), response)
+    return json_answer({
         "office_id": office_id, "month": month, "as_of": instant.isoformat() if instant else None,
         "schedule": version.as_json() if version else None,
         "office_registered": office.registration is not None,
@@ -135,7 +136,7 @@ def office_claim(
         "total": totals(claims),
         "note_ja": "単位数の計算と根拠の一覧です。国保連への伝送形式ではありません。"
                    "⚠ の行は告示で確認してください。",
-    }  # fmt: skip
+    }, response)  # fmt: skip
 
 
 CLAIM_RULE_COLUMNS = [("FEE-1", "基本報酬"), ("FEE-2", "初期加算"), ("FEE-3", "地域連携会議"),
@@ -303,8 +304,9 @@ def office_record_sheets(
     claims = _claims(people, rows, month, office, fee_schedule_of(request))
     sheets = [record_sheet(p.reading, month, c.month, c.case_id)
               for p, c in zip(people, claims, strict=True)]  # fmt: skip
-    return _sheets_answer(sheets, format, f"実績記録票_{office_id}_{month}",
-                          f"record-sheets-{office_id}-{month}", people_of(people))  # fmt: skip
+    return carried(_sheets_answer(sheets, format, f"実績記録票_{office_id}_{month}",
+                                  f"record-sheets-{office_id}-{month}", people_of(people)),
+                   response)  # fmt: skip
 
 
 def people_of(people: list[_Person]) -> dict[str, dict[str, Any]]:
@@ -314,7 +316,7 @@ def people_of(people: list[_Person]) -> dict[str, dict[str, Any]]:
 def _sheets_answer(
     sheets: list[RecordSheet], format: str, name: str, ascii_name: str,
     people: dict[str, dict[str, Any]], *, single: bool = False,
-) -> Any:  # fmt: skip
+) -> Response:  # fmt: skip
     if format == "csv":
         return download(sheet_table(sheets, name, ascii_name), "csv")
     if format == "pdf":
@@ -325,8 +327,8 @@ def _sheets_answer(
         return Response(body, media_type="application/pdf",
                         headers={"Content-Disposition": disposition})  # fmt: skip
     if single:
-        return sheets[0].as_json()
-    return {"sheets": [s.as_json() for s in sheets]}
+        return json_answer(sheets[0].as_json())
+    return json_answer({"sheets": [s.as_json() for s in sheets]})
 
 
 def _label(items: dict[str, tuple[str, int | None]], key: str) -> str:

@@ -17,6 +17,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 
 from api.http.access_log import record_listing
+from api.http.answers import carried, json_answer
 from api.http.auth import Principal, ensure_can_read
 from api.http.deps import CasesDep, PrincipalDep, parse_day, parse_instant, parse_month
 from api.http.input_errors import invalid
@@ -97,10 +98,11 @@ def office_billing(
                            day, "/offices/billing")  # fmt: skip
     lines = billing_lines(rows, month, day)
     if format == "csv":
-        return download(billing_table(office_id, month, lines), "csv")
-    return {"office_id": office_id, "month": month, "on": day.isoformat(),
-            **_as_of_json(instant), "lines": lines,
-            "note_ja": "請求前の確認用の一覧です。国保連への伝送形式ではありません。"}  # fmt: skip
+        return carried(download(billing_table(office_id, month, lines), "csv"), response)
+    return json_answer({"office_id": office_id, "month": month, "on": day.isoformat(),
+                        **_as_of_json(instant), "lines": lines,
+                        "note_ja": "請求前の確認用の一覧です。国保連への伝送形式ではありません。"},
+                       response)  # fmt: skip
 
 
 @router.get("/{office_id}/retention", response_model=None)
@@ -123,8 +125,8 @@ def office_retention(
                            fold_on, "/offices/retention")  # fmt: skip
     report = retention(rows, fiscal_year).as_json()
     if format == "csv":
-        return download(retention_table(office_id, report), "csv")
-    return {"office_id": office_id, **_as_of_json(instant), **report}
+        return carried(download(retention_table(office_id, report), "csv"), response)
+    return json_answer({"office_id": office_id, **_as_of_json(instant), **report}, response)
 
 
 VERDICT_JA = {"billable": "請求可", "unbillable": "請求不可", "in_progress": "今月まだ",

@@ -11,9 +11,10 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.http.access_log import access_chain, access_entries
+from api.http.answers import json_answer
 from api.http.auth import Forbidden
 from api.http.deps import (
     CasesDep,
@@ -68,7 +69,7 @@ def get_dispute(
     request: Request,
     case: ReadableCase,
     format: Annotated[str | None, Query(description="html で印刷用のページ")] = None,
-) -> dict[str, Any] | HTMLResponse:
+) -> Response:
     """ある日の内容を「現在の記録」と「as_of 時点の表示」で並べ、違いと理由を示します。"""
     if case.window.as_of is None:
         raise invalid(
@@ -80,7 +81,7 @@ def get_dispute(
         render = request.app.state.dispute_html  # the web door's page (create_app wires it)
         page: HTMLResponse = render(data, case.case_id, case.reading)  # with its own CSP
         return page
-    return data
+    return json_answer(data)
 
 
 def _wants_html(request: Request) -> bool:
