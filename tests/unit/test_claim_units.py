@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from domain.office import Office, OfficeFacts, office_facts
+from domain.payloads import ERASED
 from domain.rules.schedule import NOT_REGISTERED_JA, builtin
 from projections.claim import PersonMonth, half_up, person_month
 from projections.reading import read_records
@@ -233,6 +235,24 @@ def test_fee_10_yen_and_user_burden_only_with_a_unit_price() -> None:
     assert pm.burden is not None and pm.burden["yen"] == 3582
     poor = supported(claim={"cap_category": "public_assistance"})
     assert claim(poor, "2024-11", priced).burden["yen"] == 0  # type: ignore[index]
+
+
+def test_fee_10_says_the_cap_cannot_be_read_once_the_person_is_erased() -> None:
+    # given a person whose cap category was recorded, then erased (the sealed value reads
+    # ERASED: domain.sealing), in an office with a unit price
+    b = supported(claim={"cap_category": "general_1"})
+    priced = OfficeBuilder().tier(2024, 90).add(
+        "unit_price_set", yen_per_unit="10.7", from_month="2024-04").facts()  # fmt: skip
+    erased = [
+        replace(r, payload={**r.payload, "claim": {**r.payload["claim"], "cap_category": ERASED}})
+        if r.type == "case_opened" else r
+        for r in b.records
+    ]  # fmt: skip
+    burden = person_month(read_records(erased, TODAY), "2024-11", priced, builtin()).burden
+    # then no burden is claimed, the 10 % is still shown, and the note says why
+    assert burden is not None and burden["yen"] is None and burden["ten_percent"] == 3582
+    assert burden["note_ja"] == "負担上限月額の区分は、本人の情報の消去により読めません"
+    assert "cap" not in burden
 
 
 def test_a_correction_after_the_month_changes_its_units_and_as_of_reproduces_them() -> None:
