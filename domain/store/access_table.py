@@ -213,7 +213,6 @@ class SQLAccessTable(AccessTable):
         t, cases = self.name(TABLE), self.name(CASES_TABLE)
         heads, meta = self.name(HEADS_TABLE), self.name(META_TABLE)
         with self._tx(commit=True) as c:
-            self._one_creator(c)
             self._run(c, f"CREATE TABLE IF NOT EXISTS {t} (id {self.serial}, stream TEXT NOT NULL, "
                       "seq INTEGER NOT NULL, kind TEXT NOT NULL, at TEXT NOT NULL, "
                       "endpoint TEXT NOT NULL, principal_name TEXT NOT NULL, role TEXT NOT NULL, "
@@ -230,10 +229,6 @@ class SQLAccessTable(AccessTable):
             self._run(c, f"CREATE TABLE IF NOT EXISTS {meta} (name TEXT PRIMARY KEY, "
                       "value TEXT NOT NULL)")  # fmt: skip
             self._create_trigger(c)
-
-    def _one_creator(self, c: Any) -> None:
-        """Processes starting together make the tables one after the other (SQLite: its
-        one write lock does)."""
 
     def _create_trigger(self, c: Any) -> None:
         """After an entry is inserted, the database moves its stream's head to it and
@@ -401,11 +396,6 @@ class PostgresAccessTable(SQLAccessTable):
             c.execute(f"LOCK TABLE {self.name(TABLE)} IN SHARE MODE")
             c.execute(f"SELECT COALESCE(MAX(id), 0) AS top FROM {self.name(TABLE)}")
             return int(c.fetchone()["top"])
-
-    def _one_creator(self, c: Any) -> None:
-        # Two workers starting at once would otherwise race on the catalogue
-        # ("tuple concurrently updated" on CREATE OR REPLACE FUNCTION).
-        c.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{self.name(TABLE)} create",))
 
     def _create_trigger(self, c: Any) -> None:
         function = self.name(f"{TABLE}_appended")

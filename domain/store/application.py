@@ -41,6 +41,7 @@ from domain.history import Recorded, utc_now
 from domain.sealing import erased
 from domain.store.access_table import AccessEntry, AccessTable, open_access_table
 from domain.store.cache import case_cache
+from domain.store.creation import creation_lock
 from domain.store.keyring import KeyStore, open_key_store
 from domain.store.persistence import (
     CaseMapper,
@@ -81,17 +82,23 @@ class CaseLog(Application[UUID]):
     def __init__(
         self, env: Mapping[str, str] | None = None, clock: Callable[[], datetime] = utc_now
     ) -> None:
-        super().__init__(env=env)
         self.clock = clock
-        module = self.env.get("PERSISTENCE_MODULE") or ""
-        #: The person keys (crypto-shredding, :mod:`domain.store.keyring`), in the events' database.
-        self.keys: KeyStore = open_key_store(
-            module, self.recorder, self.mapper.cipher, key_file_of(self.env)
-        )
+        # Processes opening a new PostgreSQL schema together make its tables one at a time
+        # (the library's, the keys', the access log's): domain.store.creation.
+        with creation_lock(self.construct_env(self.name, env)):
+            super().__init__(env=env)
+            module = self.env.get("PERSISTENCE_MODULE") or ""
+            #: The person keys (crypto-shredding, :mod:`domain.store.keyring`), in the
+            #: events' database.
+            self.keys: KeyStore = open_key_store(
+                module, self.recorder, self.mapper.cipher, key_file_of(self.env)
+            )
+            #: The access log: an append-only table with a hash chain per stream (0052).
+            self.access: AccessTable = open_access_table(
+                module, self.recorder, self._legacy_access
+            )
         assert isinstance(self.mapper, CaseMapper)
         self.mapper.keys = self.keys.key
-        #: The access log: an append-only table with a hash chain per stream (decision 0052).
-        self.access: AccessTable = open_access_table(module, self.recorder, self._legacy_access)
         cache = self.repository.cache
         if isinstance(cache, LRUCache):  # bounded by bytes, not count (decision 0051)
             self.repository.cache = case_cache(self.env, cache.maxsize)

@@ -7,12 +7,10 @@ the library's 30-second pool wait).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from domain.store.application import CaseLog
+from domain.store.creation import creation_lock, pg_connection
 
 
 class StoreUnreachable(Exception):
@@ -24,33 +22,10 @@ def open_case_log(env: dict[str, str]) -> CaseLog:
     path = env.get("SQLITE_DBNAME", "")
     if env["PERSISTENCE_MODULE"].endswith("sqlite") and path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with creation_lock(env):
-        if env.get("POSTGRES_SCHEMA"):
+    if env.get("POSTGRES_SCHEMA"):
+        with creation_lock(env):
             _create_schema(env)
-        return CaseLog(env=env)
-
-
-@contextmanager
-def creation_lock(env: Mapping[str, str]) -> Iterator[None]:
-    """Processes opening one PostgreSQL schema at once make its tables one after the
-    other. Two ``CREATE TABLE IF NOT EXISTS`` of one name at the same instant fail in
-    PostgreSQL ("duplicate key value violates unique constraint pg_type_typname_nsp_index",
-    "tuple concurrently updated"), so servers started together on a new schema (several
-    workers, several hosts) could die at start-up. A session advisory lock per schema,
-    on a connection of its own, held while the tables are made; nothing on SQLite,
-    whose one write lock already serialises them."""
-    if not str(env.get("PERSISTENCE_MODULE", "")).endswith("postgres"):
-        yield
-        return
-    import psycopg
-
-    name = f"teichaku create {env.get('POSTGRES_SCHEMA') or 'public'}"
-    with psycopg.connect(**_connection(env), autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (name,))
-        try:
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
+    return CaseLog(env=env)  # makes its tables under the same lock
 
 
 def check_reachable(env: dict[str, str], timeout_seconds: int = 5) -> None:
@@ -60,7 +35,7 @@ def check_reachable(env: dict[str, str], timeout_seconds: int = 5) -> None:
     import psycopg
 
     try:
-        psycopg.connect(**_connection(env), connect_timeout=timeout_seconds).close()
+        psycopg.connect(**pg_connection(env), connect_timeout=timeout_seconds).close()
     except psycopg.Error as exc:
         text = str(exc).strip().splitlines()
         raise StoreUnreachable(text[0] if text else type(exc).__name__) from None
@@ -71,14 +46,6 @@ def _create_schema(env: dict[str, str]) -> None:
     import psycopg
     from psycopg import sql
 
-    with psycopg.connect(**_connection(env), autocommit=True) as conn:
+    with psycopg.connect(**pg_connection(env), autocommit=True) as conn:
         schema = sql.Identifier(env["POSTGRES_SCHEMA"])
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
-
-
-def _connection(env: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        "dbname": env["POSTGRES_DBNAME"], "host": env["POSTGRES_HOST"],
-        "port": env["POSTGRES_PORT"], "user": env["POSTGRES_USER"],
-        "password": env.get("POSTGRES_PASSWORD") or None,
-    }  # fmt: skip

@@ -44,8 +44,8 @@ from eventsourcing.utils import get_topic
 from domain.case import EVENT_CLASSES
 from domain.history import tokyo_date
 from domain.store.application import CaseLog, CaseNotFound
+from domain.store.creation import creation_lock
 from domain.store.leader import FollowerLock, follower_lock
-from domain.store.opening import creation_lock
 from projections.views.row import CaseRow, case_row, is_current_for
 from projections.views.store import (
     Cursor,
