@@ -383,26 +383,27 @@ class CaseViews:
     def page(
         self, office: str | None, after: Cursor | None, limit: int,
         keep: Callable[[CaseRow], bool] = lambda row: True, months: Months = "*",
-        gen: int | None = None,
+        gen: int | None = None, persons: bool = True,
     ) -> tuple[list[CaseRow], Cursor | None]:  # fmt: skip
         """Up to ``limit`` rows that ``keep`` accepts, and the cursor of the next page
         (:meth:`read` without the generation)."""
-        found = self.read(office, after, limit, keep, months, gen)
+        found = self.read(office, after, limit, keep, months, gen, persons)
         return found.rows, found.next
 
     def read(
         self, office: str | None, after: Cursor | None, limit: int,
         keep: Callable[[CaseRow], bool] = lambda row: True, months: Months = "*",
-        gen: int | None = None,
+        gen: int | None = None, persons: bool = True,
     ) -> Page:  # fmt: skip
         """Up to ``limit`` rows that ``keep`` accepts, the cursor of the next page, and
         the one generation they were all read from: ``gen`` (the one the caller caught
         up), or the live one if a switch retired it (then the page is read again).
 
-        ``months`` as in :meth:`ViewStore.page` (a list needs none, a dashboard one).
+        ``months`` and ``persons`` as in :meth:`ViewStore.page` (a list needs no month, a
+        dashboard one; the API's due list no person).
         """
         for _ in range(ATTEMPTS):
-            found, answer = self._read(office, after, limit, keep, months, gen)
+            found, answer = self._read(office, after, limit, keep, months, gen, persons)
             if found is not None:
                 return found
             gen = answer  # a switch between two batches: read the page again from it
@@ -410,12 +411,12 @@ class CaseViews:
 
     def _read(
         self, office: str | None, after: Cursor | None, limit: int,
-        keep: Callable[[CaseRow], bool], months: Months, gen: int | None,
+        keep: Callable[[CaseRow], bool], months: Months, gen: int | None, persons: bool,
     ) -> tuple[Page | None, int]:  # fmt: skip
         found: list[CaseRow] = []
         answer: int | None = None
         while len(found) < limit:
-            used, batch = self.store.page(gen, office, after, max(limit, 50), months)
+            used, batch = self.store.page(gen, office, after, max(limit, 50), months, persons)
             if answer is not None and used != answer:
                 return None, used
             answer = gen = used

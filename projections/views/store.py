@@ -544,7 +544,7 @@ class ViewStore(TrackingRecorder):
 
     def page(
         self, gen: int | None, office: str | None, after: Cursor | None, limit: int,
-        months: Months = "*",
+        months: Months = "*", persons: bool = True,
     ) -> tuple[int, list[CaseRow]]:  # fmt: skip
         """Rows in opening order, of one office (or all), after ``after``, and the
         generation they were read from (``gen`` or the live one if later).
@@ -553,6 +553,9 @@ class ViewStore(TrackingRecorder):
         months only (``()``: a full row without month rows), None none — and then a light
         row: no derived dates and no person (what a plain list shows). An office page reads
         only the months it shows (issue 24: not every month of every case).
+
+        ``persons=False``: rows whose ``person`` is empty, for an answer that shows no
+        person (the due list of the API): no person key is read, no value opened.
         """
         where, params = [], []
         if office is not None:
@@ -572,6 +575,8 @@ class ViewStore(TrackingRecorder):
             self._run(c, sql, params)
             found = c.fetchall()
             result = self._rows(c, used, found, months)
+        if not persons:
+            return used, [replace(r, person={}) for r in result]
         return used, self._opened(result, self._watermark(found) if months is not None else None)
 
     def rows(self, gen: int | None, case_ids: Sequence[UUID]) -> list[CaseRow]:

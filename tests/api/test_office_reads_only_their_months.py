@@ -55,3 +55,26 @@ def test_each_office_answer_decodes_only_the_months_it_shows(
     due = client.get(f"/offices/{OFFICE}/due", headers=auth("staff"))
     assert due.status_code == 200 and len(due.json()["cases"]) == 2
     assert set(decoded) <= {"2025-05", "2025-06"} and decoded
+
+
+def test_the_due_list_which_names_no_one_opens_no_person(
+    client: TestClient, auth: Auth, open_case: Callable[..., str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    for _ in range(2):
+        _supported_case(client, auth, open_case)
+    client.get(f"/offices/{OFFICE}/due", headers=auth("staff"))  # views caught up
+    opened: list[Any] = []
+    original = view_store._unboxed
+
+    def counting(person: Any, key: Any) -> Any:
+        opened.append(person)
+        return original(person, key)
+
+    monkeypatch.setattr(view_store, "_unboxed", counting)
+    due = client.get(f"/offices/{OFFICE}/due", headers=auth("staff"))
+    assert due.status_code == 200 and len(due.json()["cases"]) == 2
+    assert "試験 花子" not in due.text and not opened  # the answer names no one: none opened
+    billing = client.get(f"/offices/{OFFICE}/billing?month=2024-10", headers=auth("staff"))
+    assert len(opened) == 2  # a page that names the persons opens each once
+    assert {ln["name"] for ln in billing.json()["lines"]} == {"試験 花子"}

@@ -63,7 +63,7 @@ def office_due(
     fold_on = fold_day("due", instant, day, today)
     if fold_on is None:
         rows = _office_rows(request, response, principal, cases, office_id, day, "/offices/due",
-                            due_months(day))  # fmt: skip
+                            due_months(day), persons=False)  # the answer names no one
     else:  # every item judged on the day asked (issue 21), from what was known at as_of
         rows = _rows_as_of(request, response, principal, cases, office_id, instant, fold_on, day,
                            "/offices/due")  # fmt: skip
@@ -161,27 +161,29 @@ def retention_table(office_id: str, report: dict[str, Any]) -> Table:
 
 def _office_rows(
     request: Request, response: Response, principal: Principal, cases: CaseLog,
-    office_id: str, day: date, endpoint: str, months: Months = "*",
+    office_id: str, day: date, endpoint: str, months: Months = "*", *, persons: bool = True,
 ) -> list[CaseRow]:  # fmt: skip
     ensure_can_read(principal, checked_office_id(office_id))
     views, gen = fresh_views(request, response)
-    return office_rows(views, cases, principal, office_id, day, endpoint, gen, months)
+    return office_rows(views, cases, principal, office_id, day, endpoint, gen, months,
+                       persons=persons)  # fmt: skip
 
 
 def office_rows(
     views: CaseViews, cases: CaseLog, principal: Principal, office_id: str, day: date,
-    endpoint: str, gen: int | None = None, months: Months = "*",
+    endpoint: str, gen: int | None = None, months: Months = "*", *, persons: bool = True,
 ) -> list[CaseRow]:  # fmt: skip
     """Every row of the office, evaluated for today, the read logged once. ``months``:
-    the month rows the answer uses (issue 24: a page reads only the months it shows)."""
-    rows = read_office_rows(views, cases, office_id, day, gen, months)
+    the month rows the answer uses (issue 24: a page reads only the months it shows);
+    ``persons=False``: the answer names no one (no person opened)."""
+    rows = read_office_rows(views, cases, office_id, day, gen, months, persons=persons)
     record_listing(cases, principal, endpoint, on=day, case_ids=[r.case_id for r in rows])
     return rows
 
 
 def read_office_rows(
     views: CaseViews, cases: CaseLog, office_id: str, day: date, gen: int | None = None,
-    months: Months = "*",
+    months: Months = "*", *, persons: bool = True,
 ) -> list[CaseRow]:  # fmt: skip
     """:func:`office_rows` without its access entry, for a caller that logs only the
     cases it goes on to show (the claim)."""
@@ -189,7 +191,7 @@ def read_office_rows(
     rows: list[CaseRow] = []
     after = None
     while True:
-        page, after = views.page(office_id, after, 500, gen=gen, months=months)
+        page, after = views.page(office_id, after, 500, gen=gen, months=months, persons=persons)
         rows += page
         if after is None:
             break
