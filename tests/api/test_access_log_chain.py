@@ -5,31 +5,20 @@ the database behind the application's back."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
-from domain.store.application import CaseLog, persistence_env
-from tests.api.conftest import Clock
 from tests.api.test_web import _sign_in
 
-
-@pytest.fixture
-def db_file(tmp_path: Path) -> Path:
-    return tmp_path / "teichaku.db"
-
-
-@pytest.fixture
-def cases(clock: Clock, db_file: Path) -> Iterator[CaseLog]:  # a file: rows can be altered
-    log = CaseLog(env=persistence_env(f"sqlite:///{db_file}"), clock=clock)
-    yield log
-    log.close()
+# The case in an SQLite file, so a test can alter a stored row (fixtures shared with the
+# auditor's pages).
+from tests.api.test_web_audit import cases, db_file  # noqa: F401
 
 
 def test_the_access_log_says_verified_then_names_the_altered_entry(
-    client: TestClient, tokens: dict[str, str], case_id: str, db_file: Path,
+    client: TestClient, tokens: dict[str, str], case_id: str, db_file: Path,  # noqa: F811
     auth: Callable[[str], dict[str, str]],
 ) -> None:  # fmt: skip
     for _ in range(3):
