@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+import pytest
+
 from domain.case import Case
 from domain.history import Recorded
 from domain.store.application import CaseLog
@@ -69,3 +71,30 @@ def test_earlier_versions_from_snapshot_equal_full_replay(backend: Backend, stor
         loaded = reader.get_case(case_id, version=version)
         assert loaded.version == version
         assert loaded.records == _full_replay(reader, case_id, upto=version)
+
+
+def test_a_case_loads_without_the_librarys_per_event_protocol_check(
+    backend: Backend, store: CaseLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a case read from its snapshot (version 50) and the ten events after it
+    import eventsourcing.application as library
+
+    checked: list[object] = []
+
+    class Counting(type):
+        def __instancecheck__(cls, instance: object) -> bool:
+            checked.append(instance)
+            return True
+
+    monkeypatch.setattr(library, "CanMutateProtocol", Counting("CanMutate", (), {}))
+    case_id = store.open_case(OPENED, recorded_by=STAFF).id
+    _record_contacts(store, case_id, 59)
+    checked.clear()
+    # when another process loads it cold, then again from its cache
+    reader = backend.open()
+    assert reader.get_case(case_id).version == 60
+    store.record(case_id, "contact_recorded", {"contact_on": "2025-06-02", "counterpart":
+                 "person", "mode": "phone"}, recorded_by=STAFF)  # fmt: skip
+    assert reader.get_case(case_id).version == 61  # fast-forwarded from the cache
+    # then no event went through the library's isinstance against a Protocol (~50 µs each)
+    assert checked == []
