@@ -221,34 +221,25 @@ def _opened(node: Any, key: PersonKey | None, openings: dict[str, str], at: _At)
     """``node`` with its sealed values opened; the very same object where nothing inside it
     was sealed (a case load walks every record: nothing is copied, no path is spelled out,
     until a sealed value is found)."""
-    if isinstance(node, dict):
-        if is_sealed(node):
-            if key is None:
-                return ERASED
-            try:
-                value, salt = key.open(node)
-            except SealBroken:
-                return ERASED
-            openings[_path(at)] = salt
-            return value
-        out: dict[str, Any] | None = None
-        for k, v in node.items():
-            if isinstance(v, (dict, list)):
-                shown = _opened(v, key, openings, (at, k))
-                if shown is not v:
-                    out = dict(node) if out is None else out
-                    out[k] = shown
-        return node if out is None else out
-    if isinstance(node, list):
-        items: list[Any] | None = None
-        for i, v in enumerate(node):
-            if isinstance(v, (dict, list)):
-                shown = _opened(v, key, openings, (at, i))
-                if shown is not v:
-                    items = list(node) if items is None else items
-                    items[i] = shown
-        return node if items is None else items
-    return node
+    if isinstance(node, dict) and is_sealed(node):
+        if key is None:
+            return ERASED
+        try:
+            value, salt = key.open(node)
+        except SealBroken:
+            return ERASED
+        openings[_path(at)] = salt
+        return value
+    if not isinstance(node, (dict, list)):
+        return node
+    out: Any = None  # the copy, made at the first place that changes
+    for place, v in node.items() if isinstance(node, dict) else enumerate(node):
+        if isinstance(v, (dict, list)):
+            shown = _opened(v, key, openings, (at, place))
+            if shown is not v:
+                out = (dict(node) if isinstance(node, dict) else list(node)) if out is None else out
+                out[place] = shown
+    return node if out is None else out
 
 
 def _path(at: _At) -> str:
