@@ -234,3 +234,24 @@ def test_one_rule_decides_views_or_folds_for_the_api_and_the_pages() -> None:
     assert fold_day("due", known, today, today) == today
     assert fold_day("billing", known, past, today) == date(2026, 11, 25)  # the later day
     assert fold_day("retention", known, today, today) == date(2026, 11, 25)
+
+
+def test_the_case_list_as_of_an_instant_shows_each_case_as_it_was_known_then(
+    client: TestClient, auth: Callable[[str], dict[str, str]], supported: str,
+    open_case: Callable[..., str], post_event: Post, clock: Clock,
+) -> None:  # fmt: skip
+    # given: as of 2025-03-10 the case is in support (version 6); since then its
+    # resignation on 2025-02-28 was recorded, and a second case was opened
+    then = "2025-03-10T12:00:00+09:00"
+    assert post_event(supported, "resigned", resigned_on="2025-02-28").status_code == 201
+    later = open_case("2025-05-01")
+    # when the list is read as of then (on the same day) and as of now
+    listed = _get(client, auth, "/cases", office_id=OFFICE, as_of=then, on=PAST)["cases"]
+    now = _get(client, auth, "/cases", office_id=OFFICE, on=PAST)["cases"]
+    # then as of then: only the first case, at the version and status it had then
+    assert [(c["case_id"], c["version"], c["status"]) for c in listed] == [
+        (supported, 6, "in_support")]  # fmt: skip
+    # and now, the resignation recorded since has changed that day's status
+    status_now = {c["case_id"]: (c["version"], c["status"]) for c in now}
+    assert status_now[supported][0] == 7 and status_now[supported][1] != "in_support"
+    assert later in status_now

@@ -19,9 +19,9 @@ from api.http.auth import Principal, ensure_can_read
 from api.http.deps import CasesDep, PrincipalDep, ReadWindow, ReadWindowDep
 from api.http.input_errors import invalid
 from api.http.schemas import CaseList, CaseSummary, HealthPublic, ProblemPublic
-from domain.history import known_at, read_history
 from domain.store.application import CaseLog
 from projections.entitlement import STATUSES, entitlement
+from projections.reading import read_case
 from projections.views.follower import CaseViews
 from projections.views.row import CaseRow
 from projections.views.store import Cursor, utc_text
@@ -145,14 +145,15 @@ def _folded(
 
 
 def _as_of(cases: CaseLog, case_id: UUID, window: ReadWindow) -> CaseSummary | None:
-    """One case as known at ``window.as_of`` (None: not opened yet then)."""
-    records = cases.get_case(case_id).records
-    known = known_at(records, window.as_of)
-    opened = read_history(records, window.as_of).opened()
+    """One case as known at ``window.as_of`` (None: not opened yet then): one fold of
+    what was known then, read by the summary and the entitlement alike."""
+    reading = read_case(cases.get_case(case_id), window.on, window.as_of)
+    history = reading.history
+    opened = history.opened()
     if opened is None:
         return None
     return CaseSummary(
         case_id=str(case_id), office_id=getattr(opened.payload, "office_id", None),
-        opened_on=opened.effective_on, status=entitlement(records, window.on, window.as_of).status,
-        version=known[-1].version,
+        opened_on=opened.effective_on, status=entitlement(reading).status,
+        version=history.recorded[-1].version,
     )  # fmt: skip
