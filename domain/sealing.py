@@ -178,16 +178,13 @@ def _walk(node: Any, parts: list[str], change: Any) -> None:
 def has_sealed(value: Any) -> bool:
     """Whether a stored payload holds any sealed value (only containers are looked into:
     every case load asks this of each of its records)."""
-    if isinstance(value, dict):
-        if is_sealed(value):
+    if isinstance(value, dict) and is_sealed(value):
+        return True
+    if not isinstance(value, (dict, list)):
+        return False
+    for v in value.values() if isinstance(value, dict) else value:
+        if isinstance(v, (dict, list)) and has_sealed(v):
             return True
-        for v in value.values():
-            if isinstance(v, (dict, list)) and has_sealed(v):
-                return True
-    elif isinstance(value, list):
-        for v in value:
-            if isinstance(v, (dict, list)) and has_sealed(v):
-                return True
     return False
 
 

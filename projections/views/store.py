@@ -848,7 +848,7 @@ def _boxed(
 def _unboxed(stored: dict[str, Any], key: PersonKey | None) -> dict[str, Any]:
     """The person of a row as read: opened with its key, or each sealed field erased."""
     if _BOX not in stored:  # fields sealed one by one (a row written without the key)
-        return reveal(stored, key).payload if has_sealed(stored) else stored
+        return reveal(stored, key).payload  # the row itself where nothing is sealed
     plain = {name: value for name, value in stored.items() if name not in (_BOXED, _BOX)}
     inside = reveal({_BOX: stored[_BOX]}, key).payload[_BOX]  # ERASED: no key, or altered
     if inside == ERASED:
