@@ -12,6 +12,7 @@ import json
 import shutil
 import sqlite3
 import threading
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -105,6 +106,26 @@ def test_a_removed_row_is_named_in_the_middle_and_at_the_end(
 
     _execute(backend, f"DELETE FROM {_table(backend)} WHERE stream = %s AND seq = 5", (stream,))
     assert any(b.entry_id is None and "第5件" in b.problem for b in store.access.verify(stream))
+
+
+def test_entries_of_every_shape_verify_however_the_backend_hashed_them(
+    backend: Backend, store: CaseLog
+) -> None:
+    """PostgreSQL hashes an entry in SQL, SQLite in Python: both chains verify with names
+    and endpoints that JSON must escape, ``as_of`` and ``on`` set or not, and a listing."""
+    case = store.open_case(case_opened_payload("2024-03-01"), recorded_by="担当")
+    odd = ['監査 "花子"', "back\\slash", "改行\nあり", "\u2028区切り", "絵文字🙂", "tab\tx"]
+    for n, name in enumerate(odd):
+        store.note_access(case.id, reader=name, role="auditor", endpoint=f"/r/{name}",
+                          as_of=None if n % 2 else datetime(2025, 1, n + 1, 9, tzinfo=UTC),
+                          on=None if n % 3 else date(2025, 2, n + 1))  # fmt: skip
+    store.note_listing([case.id], reader=odd[0], role="auditor", endpoint="/cases", on=None)
+    assert store.access.verify(str(case.id)) == []
+    assert store.access.verify(f"listing:{odd[0]}") == []
+    assert [e["principal_name"] for e in store.access_entries(case.id)] == [*odd, odd[0]]
+    _execute(backend, f"UPDATE {_table(backend)} SET endpoint = %s WHERE stream = %s AND seq = 6",
+             ("/elsewhere", str(case.id)))  # fmt: skip
+    assert [b.seq for b in store.access.verify(str(case.id))] == [6]
 
 
 def _two_cases(store: CaseLog) -> tuple[UUID, UUID]:
