@@ -154,7 +154,11 @@ class CaseViews:
         return gen
 
     def tracking_name(self, gen: int) -> str:
-        return f"{self.cases.name}.views.g{gen}"
+        return f"{self._tracking_prefix}{gen}"
+
+    @property
+    def _tracking_prefix(self) -> str:
+        return f"{self.cases.name}.views.g"
 
     # -- keeping current ---------------------------------------------------------------
 
@@ -165,7 +169,12 @@ class CaseViews:
     def _positions(self, gen: int) -> tuple[int, int, int]:
         """(tracked position, log head, where unread case events may start), one statement."""
         position, head = self.store.positions(self.tracking_name(gen), self._events_table)
-        return position, head, max(position, self._seen.get(gen, 0)) + 1
+        return position, head, self._start(gen, position)
+
+    def _start(self, gen: int, position: int) -> int:
+        """Where unread case events of ``gen`` may start: after its tracked position, or
+        after the head this process last saw folded if that is later."""
+        return max(position, self._seen.get(gen, 0)) + 1
 
     @property
     def _events_table(self) -> str:
@@ -227,9 +236,10 @@ class CaseViews:
         (the generation caught up, events read, whether it is now current)."""
         read = 0
         for attempt in range(ATTEMPTS):
-            target = self.generation if gen is None else gen
+            known = self._pointer() if gen is None else None
+            target = (self.generation if gen is None else gen) if known is None else known[0]
             try:
-                more, done = self._catch_up(target, max_events, bulk)
+                more, done = self._catch_up(target, max_events, bulk, known and known[1])
                 return target, read + more, done
             except GenerationMoved as moved:
                 _log.info("views: generation %s retired during a catch-up", moved.wanted)
@@ -238,14 +248,31 @@ class CaseViews:
                 gen = None  # start again from the pointer
         raise AssertionError("unreachable")
 
-    def _catch_up(self, gen: int, max_events: int | None, bulk: bool | None) -> tuple[int, bool]:
+    def _pointer(self) -> tuple[int, tuple[int, int, int]] | None:
+        """The live generation and its positions (as :meth:`_positions`), in one statement;
+        None on a store without a generation yet (then :attr:`generation` makes one)."""
+        try:
+            gen, position, head = self.store.pointer_positions(
+                self._tracking_prefix, self._events_table
+            )
+        except Exception:  # the meta table does not exist yet: a new store
+            return None
+        if gen is None:
+            return None
+        return self.store.shaped(gen), (position, head, self._start(gen, position))
+
+    def _catch_up(
+        self, gen: int, max_events: int | None, bulk: bool | None,
+        known: tuple[int, int, int] | None = None,
+    ) -> tuple[int, bool]:  # fmt: skip
         """Events read, and whether ``gen`` is now current. ``bulk``: far behind, fold every
-        case (True), leave it as it is (None: a follower will), or go on case by case."""
+        case (True), leave it as it is (None: a follower will), or go on case by case.
+        ``known``: ``gen``'s positions, read with the pointer."""
         read = 0
         # The head is read before the events: every case event up to it is committed
         # (both backends commit notification ids in order), so once a read of the log
         # finds fewer than a batch, every case event up to the head has been folded.
-        _, head, start = self._positions(gen)
+        _, head, start = known or self._positions(gen)
         if head < start:
             return read, True  # nothing written since: one statement
         while max_events is None or read < max_events:

@@ -47,11 +47,11 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import Cipher, Tracking, TrackingRecorder
+from eventsourcing.persistence import Cipher, ProgrammingError, Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder, SQLiteTransaction
 
@@ -61,6 +61,10 @@ from domain.sealing import PersonKey, has_sealed, reveal
 from domain.store.kek import Kek, KekSource
 from domain.store.keyring import WRAPPING_TABLE
 from projections.views.row import ROW_SCHEMA, CaseRow, MonthRow
+
+_T = TypeVar("_T")
+#: PostgreSQL's SQLSTATE for "relation … does not exist" (a dropped generation's table).
+UNDEFINED_TABLE = "42P01"
 
 META = "teichaku_view_meta"
 PROGRESS = "teichaku_view_rebuild"
@@ -274,10 +278,23 @@ class ViewStore(TrackingRecorder):
             return 1 if gen is None else gen
         return live if gen is None else max(gen, live)
 
-    def meta(self, name: str) -> str | None:
+    def _read_one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first row of one read-only statement (SQLite: in a read transaction; the
+        PostgreSQL store reads it without one: one round trip, not three)."""
         with self._tx(commit=False) as c:
-            self._run(c, f"SELECT value FROM {self._q(META)} WHERE name = %s", (name,))
-            found = c.fetchone()
+            self._run(c, sql, params)
+            return c.fetchone()
+
+    def _reading(self, gen: int | None, read: Callable[[Any, int], _T]) -> _T:
+        """``read(cursor, generation)``: a read of the rows of generation ``gen`` or of the
+        live one if later (:meth:`_resolve`), in one read transaction that holds the
+        pointer (:attr:`pointer_lock`) against a switch. PostgreSQL reads without one
+        (:meth:`PostgresViewStore._reading`)."""
+        with self._tx(commit=False) as c:
+            return read(c, self._resolve(c, gen))
+
+    def meta(self, name: str) -> str | None:
+        found = self._read_one(f"SELECT value FROM {self._q(META)} WHERE name = %s", (name,))
         return None if found is None else str(found["value"])
 
     def set_meta(self, name: str, value: str | None, c: Any = None) -> None:
@@ -297,9 +314,14 @@ class ViewStore(TrackingRecorder):
         value = self.meta("generation")
         if value is None:
             return None
-        self._ensure_index_columns(int(value))
-        self._ensure_later_tables(int(value))
-        return int(value)
+        return self.shaped(int(value))
+
+    def shaped(self, gen: int) -> int:
+        """``gen``, once its tables have every column and table this code reads (checked
+        once per process and generation)."""
+        self._ensure_index_columns(gen)
+        self._ensure_later_tables(gen)
+        return gen
 
     def switch(self, gen: int, behind: tuple[str, str] | None = None) -> bool:
         """Make ``gen`` the live generation, in one transaction.
@@ -566,32 +588,36 @@ class ViewStore(TrackingRecorder):
             params += [after.opened_at, after.opened_at, after.case_id]
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         columns = f"*, {self._mark()}" if months is not None else _LIGHT
-        with self._tx(commit=False) as c:
-            used = self._resolve(c, gen)
+
+        def read(c: Any, used: int) -> tuple[int, list[Any], list[CaseRow]]:
             sql = (
                 f"SELECT {columns} FROM {self.case_table(used)} {clause} "
                 f"ORDER BY opened_at, case_id LIMIT {int(limit)}"
             )
             self._run(c, sql, params)
             found = c.fetchall()
-            result = self._rows(c, used, found, months)
+            return used, found, self._rows(c, used, found, months, persons=persons)
+
+        used, found, result = self._reading(gen, read)
         if not persons:
-            return used, [replace(r, person={}) for r in result]
+            return used, result
         return used, self._opened(result, self._watermark(found) if months is not None else None)
 
     def rows(self, gen: int | None, case_ids: Sequence[UUID]) -> list[CaseRow]:
         if not case_ids:
             return []
         marks = ", ".join(["%s"] * len(case_ids))
-        with self._tx(commit=False) as c:
-            used = self._resolve(c, gen)
+
+        def read(c: Any, used: int) -> tuple[list[Any], list[CaseRow]]:
             self._run(
                 c, f"SELECT *, {self._mark()} FROM {self.case_table(used)} "
                 f"WHERE case_id IN ({marks}) ORDER BY opened_at, case_id",
                 [str(i) for i in case_ids],
             )  # fmt: skip
             found = c.fetchall()
-            result = self._rows(c, used, found)
+            return found, self._rows(c, used, found)
+
+        found, result = self._reading(gen, read)
         return self._opened(result, self._watermark(found))
 
     def _mark(self) -> str:
@@ -658,14 +684,26 @@ class ViewStore(TrackingRecorder):
     def positions(self, name: str, events: str) -> tuple[int, int]:
         """(the tracked position of ``name``, the log's newest notification id), in one
         statement: each a maximum read from the end of its index."""
-        with self._tx(commit=False) as c:
-            self._run(
-                c, f"SELECT (SELECT MAX(notification_id) FROM {self._tracking_table()} "
-                "WHERE application_name = %s) AS position, "
-                f"(SELECT MAX({self.event_id}) FROM {self._q(events)}) AS head", (name,),
-            )  # fmt: skip
-            row = c.fetchone()
+        row = self._read_one(
+            f"SELECT (SELECT MAX(notification_id) FROM {self._tracking_table()} "
+            "WHERE application_name = %s) AS position, "
+            f"(SELECT MAX({self.event_id}) FROM {self._q(events)}) AS head", (name,),
+        )  # fmt: skip
         return int(row["position"] or 0), int(row["head"] or 0)
+
+    def pointer_positions(self, prefix: str, events: str) -> tuple[int | None, int, int]:
+        """(the live generation, the tracked position of ``prefix`` + that generation,
+        the log's newest notification id), in one statement: what a read needs to know
+        whether the views are current (issue 24: was two transactions, six round trips
+        on PostgreSQL). The generation is None when there is none yet."""
+        live = f"(SELECT value FROM {self._q(META)} WHERE name = 'generation')"
+        row = self._read_one(
+            f"SELECT {live} AS gen, (SELECT MAX(notification_id) FROM "
+            f"{self._tracking_table()} WHERE application_name = %s || {live}) AS position, "
+            f"(SELECT MAX({self.event_id}) FROM {self._q(events)}) AS head", (prefix,),
+        )  # fmt: skip
+        gen = None if row["gen"] is None else int(row["gen"])
+        return gen, int(row["position"] or 0), int(row["head"] or 0)
 
     def case_events(
         self, events: str, start: int, topics: Sequence[str], limit: int
@@ -716,8 +754,11 @@ class ViewStore(TrackingRecorder):
             return int(c.fetchone()["n"])
 
     def _rows(
-        self, c: Any, gen: int, found: Sequence[Any], only: Months = "*"
-    ) -> list[CaseRow]:
+        self, c: Any, gen: int, found: Sequence[Any], only: Months = "*", *,
+        persons: bool = True,
+    ) -> list[CaseRow]:  # fmt: skip
+        """The rows ``found``, with their month rows ``only`` (as :meth:`page`); without
+        ``persons`` each row's person is left empty, not even decrypted."""
         if not found:
             return []
         months: dict[str, list[MonthRow]] = {}
@@ -736,9 +777,11 @@ class ViewStore(TrackingRecorder):
             )  # fmt: skip
             for m in c.fetchall():
                 months.setdefault(str(m["case_id"]), []).append(_month_row(m))
-        return [self._row(r, tuple(months.get(str(r["case_id"]), ()))) for r in found]
+        return [
+            self._row(r, tuple(months.get(str(r["case_id"]), ())), persons) for r in found
+        ]
 
-    def _row(self, r: Any, months: tuple[MonthRow, ...]) -> CaseRow:
+    def _row(self, r: Any, months: tuple[MonthRow, ...], person: bool = True) -> CaseRow:
         return CaseRow(
             case_id=UUID(str(r["case_id"])),
             office_id=r["office_id"],
@@ -751,7 +794,7 @@ class ViewStore(TrackingRecorder):
             ),
             derived=orjson.loads(r["derived"]),
             months=months,
-            person=self._unseal(r["person"]),
+            person=self._unseal(r["person"]) if person else {},
             schema=int(r["row_schema"]),
         )
 
@@ -821,6 +864,39 @@ class PostgresViewStore(ViewStore, PostgresTrackingRecorder):
 
     def _tracking_table(self) -> str:
         return self._q(self.tracking_table_name)
+
+    def _read_one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with self.datastore.get_connection() as conn, conn.cursor() as c:
+            c.execute(sql, tuple(params), prepare=True)
+            return c.fetchone()
+
+    def _reading(self, gen: int | None, read: Callable[[Any, int], _T]) -> _T:
+        """The rows of ``gen`` (a read's generation, just caught up by it), read without a
+        transaction: each statement is its own snapshot, as in the READ COMMITTED
+        transaction it replaces (issue 24: BEGIN, the pointer ``FOR SHARE`` and ROLLBACK
+        were three of an office page's round trips).
+
+        Without the pointer's lock a switch may pass the read. The retired generation's
+        rows are then still what this read caught up (read-your-writes holds), unless its
+        tables were already dropped: then the read is made again on the live generation.
+        """
+        used = gen if gen is not None else (self._live_now() or 1)
+        try:
+            return self._read_in(used, read)
+        except ProgrammingError as exc:
+            live = self._live_now()
+            gone = getattr(exc.__cause__, "sqlstate", None) == UNDEFINED_TABLE
+            if not gone or live is None or live == used:
+                raise
+            return self._read_in(live, read)
+
+    def _read_in(self, gen: int, read: Callable[[Any, int], _T]) -> _T:
+        with self.datastore.get_connection() as conn, conn.cursor() as c:
+            return read(c, gen)
+
+    def _live_now(self) -> int | None:
+        value = self.meta("generation")
+        return None if value is None else int(value)
 
 
 #: A row's person as the store writes it: (person, blind index entry, its KEK id).

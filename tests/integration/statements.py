@@ -3,7 +3,8 @@
 Counts what reaches the driver through a cursor (the library's and ours): on SQLite the
 library's cursor wrapper, on PostgreSQL psycopg's ``Cursor.execute``/``executemany``.
 The transaction's own ``BEGIN``/``COMMIT``/``ROLLBACK`` are not counted (psycopg sends
-them itself, outside ``Cursor.execute``; on SQLite they are skipped to count alike).
+them itself, outside ``Cursor.execute``; on SQLite they are skipped to count alike);
+:func:`counting_round_trips` counts them too, on PostgreSQL, where each is a round trip.
 """
 
 from __future__ import annotations
@@ -47,3 +48,30 @@ def counting_statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         yield sent
     finally:
         active[0] = False
+
+
+@contextmanager
+def counting_round_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every statement sent to PostgreSQL inside the block, with the transactions' own
+    ``BEGIN`` and ``COMMIT``/``ROLLBACK`` (each a round trip of its own: psycopg sends them
+    outside ``Cursor.execute``, from its ``Transaction``)."""
+    import psycopg
+
+    with counting_statements(monkeypatch) as sent:
+        enter, leave = psycopg.Transaction.__enter__, psycopg.Transaction.__exit__
+
+        def begun(self: Any) -> Any:
+            sent.append("BEGIN")
+            return enter(self)
+
+        def ended(self: Any, *exc: Any) -> Any:
+            sent.append("END")
+            return leave(self, *exc)
+
+        monkeypatch.setattr(psycopg.Transaction, "__enter__", begun)
+        monkeypatch.setattr(psycopg.Transaction, "__exit__", ended)
+        try:
+            yield sent
+        finally:
+            monkeypatch.setattr(psycopg.Transaction, "__enter__", enter)
+            monkeypatch.setattr(psycopg.Transaction, "__exit__", leave)

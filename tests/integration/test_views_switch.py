@@ -6,9 +6,10 @@ The probe that found the fault (issue 23): a list that chose generation N before
 switch wrote its catch-up into N after the rebuild had dropped it (``no such table`` /
 ``relation … does not exist``, a 500). Left to chance that interleaving is rare, so each
 round here makes it happen: one reader is paused between choosing its generation and
-writing its catch-up (a hook in :meth:`CaseViews.position`, called right after the
-generation is chosen) while the rebuild switches and drops; and one list holds the
-generation it caught up before the rebuild and reads with it after. Around them, free
+writing its catch-up (a hook in :meth:`CaseViews._pointer` and :meth:`CaseViews._positions`,
+called right after the generation is chosen) while the rebuild switches and drops (on
+PostgreSQL its page then finds the tables gone and reads the live generation); and one
+list holds the generation it caught up before the rebuild and reads with it after. Around them, free
 readers (lists, dashboards, office work through :class:`CaseViews`) and writers
 (appends through :class:`CaseLog`) run in threads the whole time.
 """
@@ -138,17 +139,26 @@ def test_reads_and_writes_never_fall_through_a_rebuild_switch(
     # generation and read that generation's position, until the round's rebuild is over.
     pause = threading.local()
     paused, released = threading.Event(), threading.Event()
-    position = CaseViews._positions
+    position, pointer = CaseViews._positions, CaseViews._pointer
 
-    def position_then_pause(self: CaseViews, gen: int) -> tuple[int, int, int]:
-        found = position(self, gen)
+    def then_pause() -> None:
         if getattr(pause, "here", False):
             pause.here = False
             paused.set()
             assert released.wait(WAIT), "the paused reader was never released"
+
+    def position_then_pause(self: CaseViews, gen: int) -> tuple[int, int, int]:
+        found = position(self, gen)
+        then_pause()
+        return found
+
+    def pointer_then_pause(self: CaseViews) -> tuple[int, tuple[int, int, int]] | None:
+        found = pointer(self)  # a read's catch-up: the generation and its positions at once
+        then_pause()
         return found
 
     monkeypatch.setattr(CaseViews, "_positions", position_then_pause)
+    monkeypatch.setattr(CaseViews, "_pointer", pointer_then_pause)
 
     def write(k: int) -> Callable[[], None]:
         done, mine = [0], ids[1 + k :: 2]  # no two writers append to one case (ids[0]: main)
