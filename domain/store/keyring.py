@@ -42,6 +42,7 @@ from eventsourcing.persistence import Cipher
 
 from domain.sealing import PersonKey, new_key
 from domain.store.kek import Kek, KekSource, KeyFile, KeyFileError, MemoryKeks, unwrap, wrap
+from domain.store.sql_lists import one_of
 
 TABLE = "teichaku_person_keys"
 #: One row: the id of the KEK every committed person key is wrapped under.
@@ -216,6 +217,8 @@ class SQLKeyStore(KeyStore):
     """Keys in the event store's own database, through the library's datastore."""
 
     placeholder = "%s"
+    #: A list of values is one array parameter (PostgreSQL), not one mark a value.
+    arrays = False
     blob = "BYTEA"
 
     def __init__(self, datastore: Any, keks: KekSource, cipher: Cipher | None = None) -> None:
@@ -286,11 +289,11 @@ class SQLKeyStore(KeyStore):
     def _select_many(self, case_ids: Sequence[UUID]) -> dict[UUID, tuple[bytes, str | None]]:
         if not case_ids:
             return {}
-        marks = ", ".join(["%s"] * len(case_ids))
+        among, params = one_of("case_id", [str(i) for i in case_ids], array=self.arrays)
         with self._tx(commit=False) as c:
             self._run(
-                c, f"SELECT case_id, person_key, kek_id FROM {self.table} "
-                f"WHERE case_id IN ({marks})", [str(i) for i in case_ids],
+                c, f"SELECT case_id, person_key, kek_id FROM {self.table} WHERE {among}",
+                params,
             )  # fmt: skip
             rows = c.fetchall()
         return {
@@ -387,6 +390,8 @@ class SQLiteKeyStore(SQLKeyStore):
 
 
 class PostgresKeyStore(SQLKeyStore):
+    arrays = True
+
     @property
     def table(self) -> str:
         return f'"{self.datastore.schema}"."{TABLE}"'

@@ -60,6 +60,7 @@ from domain.payloads import ERASED
 from domain.sealing import PersonKey, has_sealed, reveal
 from domain.store.kek import Kek, KekSource
 from domain.store.keyring import WRAPPING_TABLE
+from domain.store.sql_lists import one_of
 from projections.views.row import ROW_SCHEMA, CaseRow, MonthRow
 
 _T = TypeVar("_T")
@@ -124,6 +125,8 @@ class ViewStore(TrackingRecorder):
     #: How a column is added to a table stored before it (two processes may both try).
     add_column = "ADD COLUMN IF NOT EXISTS"
     cipher: Cipher | None = None
+    #: A list of values is one array parameter (PostgreSQL), not one mark a value.
+    arrays = False
     #: Finds cases' person keys (:meth:`domain.store.keyring.KeyStore.keys_of`), to open
     #: the persons: given the erasure watermark read with the rows (decision 0048), a key
     #: a process kept from before an erasure is never used after it.
@@ -606,13 +609,12 @@ class ViewStore(TrackingRecorder):
     def rows(self, gen: int | None, case_ids: Sequence[UUID]) -> list[CaseRow]:
         if not case_ids:
             return []
-        marks = ", ".join(["%s"] * len(case_ids))
+        among, params = one_of("case_id", [str(i) for i in case_ids], array=self.arrays)
 
         def read(c: Any, used: int) -> tuple[list[Any], list[CaseRow]]:
             self._run(
                 c, f"SELECT *, {self._mark()} FROM {self.case_table(used)} "
-                f"WHERE case_id IN ({marks}) ORDER BY opened_at, case_id",
-                [str(i) for i in case_ids],
+                f"WHERE {among} ORDER BY opened_at, case_id", params,
             )  # fmt: skip
             found = c.fetchall()
             return found, self._rows(c, used, found)
@@ -765,15 +767,15 @@ class ViewStore(TrackingRecorder):
         wanted: tuple[str, ...] = () if only in (None, "*") else (
             (only,) if isinstance(only, str) else tuple(only))  # fmt: skip
         if only == "*" or wanted:
-            ids = [str(r["case_id"]) for r in found]
-            marks = ", ".join(["%s"] * len(ids))
-            month_clause = (
-                "" if only == "*" else f" AND month IN ({', '.join(['%s'] * len(wanted))})"
+            among, params = one_of(
+                "case_id", [str(r["case_id"]) for r in found], array=self.arrays
             )
-            params = [*ids, *wanted]
+            if only != "*":
+                in_months, more = one_of("month", wanted, array=self.arrays)
+                among, params = f"{among} AND {in_months}", params + more
             self._run(
-                c, f"SELECT * FROM {self.month_table(gen)} WHERE case_id IN ({marks})"
-                f"{month_clause} ORDER BY month", params,
+                c, f"SELECT * FROM {self.month_table(gen)} WHERE {among} ORDER BY month",
+                params,
             )  # fmt: skip
             for m in c.fetchall():
                 months.setdefault(str(m["case_id"]), []).append(_month_row(m))
@@ -855,6 +857,7 @@ class PostgresViewStore(ViewStore, PostgresTrackingRecorder):
 
     pointer_lock = " FOR SHARE"
     switch_lock = " FOR UPDATE"
+    arrays = True
 
     def _q(self, name: str) -> str:
         return f'"{self.datastore.schema}"."{name}"'

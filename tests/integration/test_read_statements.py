@@ -82,6 +82,31 @@ def test_on_postgresql_reads_take_no_round_trip_for_a_transaction(
         assert "BEGIN" not in sent and len(sent) <= most, (path, sent)
 
 
+def test_on_postgresql_an_office_s_statements_read_the_same_for_any_number_of_cases(
+    backend: Backend, http: tuple[TestClient, dict[str, str], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A list of case ids or months is one array parameter: psycopg parses and prepares a
+    statement's text once, and only up to 50 parameters (issue 24)."""
+    if backend.name != "postgresql":
+        pytest.skip("SQLite has no array parameter; its statements are not parsed by psycopg")
+    client, auth, _ = http
+    paths = [f"/offices/{OFFICE}/due", f"/offices/{OFFICE}/billing?month=2024-06"]
+
+    def statements() -> list[str]:
+        with counting_statements(monkeypatch) as sent:
+            for path in paths:
+                assert client.get(path, headers=auth).status_code == 200
+        return [s for s in sent if "teichaku_access" not in s]
+
+    before = statements()
+    for n in range(3):
+        opened = {**OPENED, "recipient_number": f"10000001{n:02d}"}
+        assert client.post("/cases", json=opened, headers=auth).status_code == 201
+    statements()  # the views catch the new cases up
+    assert statements() == before
+
+
 def test_an_office_list_is_its_principal_the_views_and_one_access_entry(
     backend: Backend, http: tuple[TestClient, dict[str, str], str],
     monkeypatch: pytest.MonkeyPatch,

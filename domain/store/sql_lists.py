@@ -1,0 +1,19 @@
+"""``column`` is one of a list of values, as each backend reads it best.
+
+SQLite: ``column IN (?, ?, …)``, one parameter a value. PostgreSQL: ``column = ANY(%s)``,
+one array parameter, so the statement's text is the same whatever the number of values:
+psycopg parses and caches a statement's text only up to 50 parameters, and prepares it
+once (issue 24: the month rows of a 100-case office were parsed again on every read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def one_of(column: str, values: Sequence[Any], *, array: bool) -> tuple[str, list[Any]]:
+    """The condition and its parameters (``array``: PostgreSQL's form)."""
+    if array:
+        return f"{column} = ANY(%s)", [list(values)]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
