@@ -114,10 +114,10 @@ def record_event(
 
 
 @router.get("/{case_id}/events", response_model=EventsPublic, responses=_READ_ERRORS)
-def list_events(case: ReadableCase) -> dict[str, Any]:
+def list_events(case: ReadableCase) -> Response:
     """記録された出来事を記録順に返します(as_of 時点で記録済みのもの)。"""
     known = known_at(case.records, case.window.as_of)
-    return {"events": [r.public_json() for r in known]}
+    return _json({"events": [r.public_json() for r in known]})
 
 
 @router.get("/{case_id}/timeline", response_model=TimelinePublic, responses=_READ_ERRORS)
@@ -144,10 +144,10 @@ def get_compliance(
 
 
 @router.get("/{case_id}/audit", response_model=AuditPublic, responses=_READ_ERRORS)
-def get_audit(case: StoredCase) -> dict[str, Any]:
+def get_audit(case: StoredCase) -> Response:
     """出来事をハッシュ連鎖つきで記録順に返し、改ざんの有無(verified)を示します。"""
     # StoredCase reads the rows as stored now, never a snapshot's copy.
-    return audit_trail(case.records, case.window.as_of).as_json()
+    return _json(audit_trail(case.records, case.window.as_of).as_json())
 
 
 # -- helpers -------------------------------------------------------------------------
