@@ -23,6 +23,7 @@ from api.http.schemas import (
     EventsPublic,
     TimelinePublic,
 )
+from tests.api.conftest import OFFICE
 
 Auth = Callable[[str], dict[str, str]]
 MODELS: dict[str, type[BaseModel]] = {
@@ -83,3 +84,18 @@ def test_a_case_read_still_declares_its_bearer_and_its_window_in_the_openapi(
     operation = client.get("/openapi.json").json()["paths"]["/cases/{case_id}/entitlement"]["get"]
     assert operation["security"] == [{"HTTPBearer": []}]
     assert {p["name"] for p in operation["parameters"]} >= {"case_id", "on", "as_of"}
+
+
+@pytest.mark.parametrize(
+    "path", ["due", "billing?month=2024-10", "retention?fiscal_year=2024"]
+)
+def test_an_office_read_takes_two_hops_and_says_how_far_its_views_are_behind(
+    client: TestClient, auth: Auth, case_id: str, hops: list[str], path: str
+) -> None:
+    """Its caller, then the route, which writes its own answer (and carries the header)."""
+    url = f"/offices/{OFFICE}/{path}"
+    assert client.get(url, headers=auth("staff")).status_code == 200
+    hops.clear()
+    answer = client.get(url, headers=auth("staff"))
+    assert answer.status_code == 200 and answer.headers["X-Views-Behind"] == "0"
+    assert len(hops) == 2, hops
