@@ -27,16 +27,19 @@ def record_access(
     *,
     as_of: datetime | None,
     on: date | None,
-) -> None:
+    unchanged: Sequence[tuple[UUID, int]] = (),
+) -> bool:
     """Append one entry to the case's access log (a row of the access table, decision 0052).
 
     A read is logged before it is answered; when the disk is full the log cannot be
     written, and the answer says that this is why the read is refused (503).
+    ``unchanged``: the caller's token and account as this process last read them; False
+    (nothing written) when either changed since (decision 0058).
     """
     with _writing_the_log():
-        cases.note_access(
+        return cases.note_access(
             case_id, reader=principal.name, role=principal.role, endpoint=endpoint,
-            as_of=as_of, on=on,
+            as_of=as_of, on=on, unchanged=unchanged,
         )  # fmt: skip
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -133,6 +135,24 @@ register_topic(LEGACY_MODULE + ":AccessToken", AccessToken)
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """A caller's token as this process read it: its principal, until when it is valid,
+    and the aggregates (token, account) with the versions read (decision 0058).
+
+    ``remembered``: read in an earlier request, not this one; the read may then be
+    answered only after its access entry's statement finds ``unchanged`` still so."""
+
+    principal: Principal
+    expires: datetime
+    unchanged: tuple[tuple[UUID, int], ...]
+    remembered: bool = False
+
+
+#: Tokens a process remembers between requests (least recently used forgotten first).
+REMEMBERED_TOKENS = 1024
+
+
+@dataclass(frozen=True, slots=True)
 class TokenInfo:
     """What ``teichaku token list`` shows of a token: never the token nor its hash."""
 
@@ -170,6 +190,8 @@ class TokenStore:
     def __init__(self, cases: CaseLog, clock: Callable[[], datetime] = utc_now) -> None:
         self.cases = cases
         self.clock = clock
+        self._claims: OrderedDict[str, Claim] = OrderedDict()
+        self._claims_lock = threading.Lock()
 
     def create(
         self,
@@ -212,6 +234,38 @@ class TokenStore:
         principal = self._principal(found)  # the token as just read: not read again
         return None if principal is None else (found.id, principal)
 
+    def claim(self, token: str, *, fresh: bool = False) -> Claim | None:
+        """The token's claim: remembered from an earlier request of this process when it
+        has not expired since (no read: the caller must check ``unchanged`` with its
+        access entry, decision 0058), else read now (and remembered). ``fresh``: read
+        now whatever is remembered. None: unknown, expired, revoked or its account
+        disabled."""
+        if not token:
+            return None
+        digest = _digest(token)
+        with self._claims_lock:
+            known = None if fresh else self._claims.get(digest)
+            if known is not None:
+                self._claims.move_to_end(digest)
+        if known is not None and self.clock() < known.expires:
+            return Claim(known.principal, known.expires, known.unchanged, remembered=True)
+        read = self._read_claim(digest)
+        with self._claims_lock:
+            if read is None:
+                self._claims.pop(digest, None)
+            else:
+                self._claims[digest] = read
+                while len(self._claims) > REMEMBERED_TOKENS:
+                    self._claims.popitem(last=False)
+        return read
+
+    def _read_claim(self, digest: str) -> Claim | None:
+        found = self._load(token_id(digest))
+        if found is None or not secrets.compare_digest(found.token_sha256, digest):
+            return None
+        read = self._read(found)
+        return None if read is None else Claim(read[0], found.expiry(), read[1])
+
     def principal_of(self, id: UUID) -> Principal | None:
         """The principal of the token ``id`` while it is neither expired nor revoked (and
         its account, if an account made it, is not disabled)."""
@@ -220,14 +274,24 @@ class TokenStore:
     def _principal(self, found: AccessToken | None) -> Principal | None:
         """One read of the token (the cache fast-forwards it by one query, so a revocation
         in any process holds here), and of its account when an account made it."""
+        read = self._read(found)
+        return None if read is None else read[0]
+
+    def _read(
+        self, found: AccessToken | None
+    ) -> tuple[Principal, tuple[tuple[UUID, int], ...]] | None:
+        """The principal of a valid token, and the aggregates it was read from with their
+        versions (the token; its account when an account made it)."""
         if found is None or not found.valid_at(self.clock()):
             return None
         if found.account_id is not None:
             account = self._account(found.account_id)
             if account is None or account.disabled:
                 return None
-            return Principal(account.display_name, account.role, account.office_id)
-        return Principal(name=found.name, role=found.role, office_id=found.office_id)  # type: ignore[arg-type]
+            return Principal(account.display_name, account.role, account.office_id), (
+                (found.id, int(found.version)), (account.id, int(account.version)))  # fmt: skip
+        principal = Principal(name=found.name, role=found.role, office_id=found.office_id)  # type: ignore[arg-type]
+        return principal, ((found.id, int(found.version)),)
 
     def status(self, token: str) -> str:
         """Why a token does or does not work: ``valid``, ``unknown``, ``expired``,

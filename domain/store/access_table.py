@@ -45,6 +45,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 TABLE = "teichaku_access"
 CASES_TABLE = "teichaku_access_cases"
@@ -126,6 +127,15 @@ def hash_parts(stream: str, row: dict[str, Any]) -> tuple[str, str, str]:
     return first, second, third
 
 
+def _changed(
+    unchanged: Sequence[tuple[UUID, int]], as_id: Callable[[UUID], Any]
+) -> tuple[str, list[Any]]:
+    """The condition that one of the aggregates (id, version) has a later event (read
+    through the events table's primary key), and its parameters (ids as ``as_id``)."""
+    condition = " OR ".join(["(originator_id = %s AND originator_version > %s)"] * len(unchanged))
+    return condition, [v for i, version in unchanged for v in (as_id(i), version)]
+
+
 def _row(entry: AccessEntry) -> dict[str, Any]:
     return {
         "kind": entry.kind, "at": entry.at_text, "endpoint": entry.endpoint,
@@ -158,6 +168,15 @@ class AccessTable:
     for a store without a database)."""
 
     def note(self, entry: AccessEntry) -> None:
+        raise NotImplementedError
+
+    def note_unless_changed(
+        self, entry: AccessEntry, unchanged: Sequence[tuple[UUID, int]], events: str
+    ) -> bool:
+        """Append ``entry`` only if no aggregate of ``unchanged`` (id, version) has an event
+        after that version in the events table ``events``, checked in the same statement
+        or transaction; False, with nothing written, when one has (decision 0058: a
+        caller's token read in an earlier request is used only while it is unchanged)."""
         raise NotImplementedError
 
     def copy_once(self, entries: Sequence[AccessEntry]) -> bool:
@@ -265,6 +284,19 @@ class SQLAccessTable(AccessTable):
     def note(self, entry: AccessEntry) -> None:
         with self._tx(commit=True) as c:
             self._append(c, entry)
+
+    def note_unless_changed(
+        self, entry: AccessEntry, unchanged: Sequence[tuple[UUID, int]], events: str
+    ) -> bool:
+        with self._tx(commit=True) as c:  # SQLite: one writer at a time, so one snapshot
+            if unchanged:
+                changed, params = _changed(unchanged, lambda i: i.hex)  # as the library stores it
+                self._run(c, f"SELECT 1 AS changed FROM {self.name(events)} WHERE {changed} "
+                          "LIMIT 1", params)  # fmt: skip
+                if c.fetchone() is not None:
+                    return False
+            self._append(c, entry)
+        return True
 
     def copy_once(self, entries: Sequence[AccessEntry]) -> bool:
         at = datetime.now(UTC).isoformat()
@@ -434,9 +466,25 @@ class PostgresAccessTable(SQLAccessTable):
         left), the entry's hash is computed by the database from :func:`hash_parts`, and
         the insert's trigger moves the head at the end of the statement. The text hashed
         is the one :func:`entry_hash` hashes, so :meth:`verify` checks it unchanged."""
+        self._insert(entry, (), "")
+
+    def note_unless_changed(
+        self, entry: AccessEntry, unchanged: Sequence[tuple[UUID, int]], events: str
+    ) -> bool:
+        """The same one statement, its insert made only where the aggregates are unchanged
+        (``WHERE NOT EXISTS``: no round trip more than :meth:`note`)."""
+        return self._insert(entry, unchanged, events)
+
+    def _insert(
+        self, entry: AccessEntry, unchanged: Sequence[tuple[UUID, int]], events: str
+    ) -> bool:
         stream = stream_of(entry)
         row = _row(entry)
         first, second, third = hash_parts(stream, row)
+        condition, more = "", list[Any]()
+        if unchanged:
+            changed, more = _changed(unchanged, lambda i: i)
+            condition = f" WHERE NOT EXISTS (SELECT 1 FROM {self.name(events)} WHERE {changed})"
         with self.datastore.get_connection() as conn, conn.cursor() as c:
             c.execute(
                 f"WITH head AS (INSERT INTO {self.name(HEADS_TABLE)} AS h (stream, seq, hash) "
@@ -444,12 +492,13 @@ class PostgresAccessTable(SQLAccessTable):
                 f"RETURNING seq, hash) INSERT INTO {self.name(TABLE)} ({_COLUMNS}) "
                 "SELECT %s, head.seq + 1, %s, %s, %s, %s, %s, %s, %s, %s, head.hash, "
                 "encode(sha256(convert_to(%s || head.hash || %s || (head.seq + 1)::text "
-                "|| %s, 'UTF8')), 'hex') FROM head",
+                f"|| %s, 'UTF8')), 'hex') FROM head{condition}",
                 (stream, GENESIS, stream, row["kind"], row["at"], row["endpoint"],
                  row["principal_name"], row["role"], row["as_of"], row["on_day"],
-                 row["case_ids"], first, second, third),
+                 row["case_ids"], first, second, third, *more),
                 prepare=True,
             )  # fmt: skip
+            return bool(c.rowcount == 1)
 
     def name(self, table: str) -> str:
         return f'"{self.datastore.schema}"."{table}"'
@@ -478,6 +527,8 @@ class PostgresAccessTable(SQLAccessTable):
         )
 
 
+
+
 class MemoryAccessTable(AccessTable):
     """The same table in memory, for a store in memory (no database)."""
 
@@ -490,6 +541,16 @@ class MemoryAccessTable(AccessTable):
     def note(self, entry: AccessEntry) -> None:
         with self._lock:
             self._append(entry)
+
+    def note_unless_changed(
+        self, entry: AccessEntry, unchanged: Sequence[tuple[UUID, int]], events: str
+    ) -> bool:
+        """This table cannot see the store's events: with anything to check it says it
+        may have changed (the caller then reads it again) and writes nothing."""
+        if unchanged:
+            return False
+        self.note(entry)
+        return True
 
     def _append(self, entry: AccessEntry) -> None:
         stream = stream_of(entry)

@@ -275,18 +275,26 @@ class CaseLog(Application[UUID]):
 
     def note_access(
         self, case_id: UUID, *, reader: str, role: str, endpoint: str,
-        as_of: datetime | None, on: date | None,
-    ) -> None:  # fmt: skip
+        as_of: datetime | None, on: date | None, unchanged: Sequence[tuple[UUID, int]] = (),
+    ) -> bool:  # fmt: skip
         """Append one entry to the case's access log, durable before this returns.
 
         One row in the access table, chained in the case's stream: concurrent reads of a
         case wait a moment on the stream's head row instead of racing for a version.
+        ``unchanged``: aggregates (id, version) that must have no later event, checked
+        with the write (the reader's token as last read, decision 0058); False, and no
+        entry, when one has.
         """
-        self.access.note(AccessEntry(
+        entry = AccessEntry(
             "case", self.clock(), endpoint, reader, role,
             as_of.isoformat() if as_of is not None else None,
             on.isoformat() if on is not None else None, (str(case_id),),
-        ))  # fmt: skip
+        )  # fmt: skip
+        if not unchanged:
+            self.access.note(entry)
+            return True
+        events = str(getattr(self.recorder, "events_table_name", "stored_events"))
+        return self.access.note_unless_changed(entry, unchanged, events)
 
     def note_listing(
         self, case_ids: Sequence[UUID], *, reader: str, role: str, endpoint: str,

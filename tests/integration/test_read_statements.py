@@ -1,19 +1,22 @@
 """What a read costs, counted in SQL statements (never in time), on SQLite and PostgreSQL,
 and on PostgreSQL in round trips (a transaction's BEGIN and COMMIT are round trips too).
 
-A case read is the principal (one read of its token), the case (one read: the cache
-fast-forwards it) and its access entry (decision 0052: on SQLite two statements, the
-stream's head and the entry; on PostgreSQL one). Before, it was 5 statements on SQLite
-and 8 on PostgreSQL (the token read twice, the case's access-log aggregate loaded, then
-locked and appended). An office list is the principal, the views' own statements and
-one access entry naming the cases. On PostgreSQL a case read is 3 round trips (was 6,
-then 10 with the transactions) and an office list 5 (was 16): no statement there runs
-in a transaction of its own making.
+A case read is the case (one read: the cache fast-forwards it) and its access entry
+(decision 0052: on SQLite two statements, the stream's head and the entry; on PostgreSQL
+one), which also checks that the caller's token, as this process remembers it, has not
+changed (decision 0058: on SQLite one statement more; a token not yet remembered is read).
+Before, it was 5 statements on SQLite and 8 on PostgreSQL (the token read twice, the
+case's access-log aggregate loaded, then locked and appended). An office list is the
+principal, the views' own statements and one access entry naming the cases. On
+PostgreSQL a case read is 2 round trips (was 6, 10 with the transactions), an office
+list 4 and a due list 5 (was 16): no statement there runs in a transaction of its own
+making.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
@@ -57,7 +60,10 @@ def test_a_case_read_is_its_principal_its_case_and_its_access_entry(
         answer = client.get(f"/cases/{case_id}/entitlement", headers=auth)
     assert answer.status_code == 200
     assert len(_access(sent)) == ACCESS_ENTRY[backend.name]
-    assert len(sent) <= 2 + ACCESS_ENTRY[backend.name], sent
+    # The case, and the entry that checks the token this process remembers (0058).
+    assert len(sent) <= 1 + ACCESS_ENTRY[backend.name] + (backend.name == "sqlite"), sent
+    loads = [s for s in sent if s.removeprefix("[SQL('").startswith("SELECT *") and "events" in s]
+    assert len(loads) == 1, sent  # the case's fast-forward; the token is not read
 
 
 def test_on_postgresql_reads_take_no_round_trip_for_a_transaction(
@@ -65,14 +71,14 @@ def test_on_postgresql_reads_take_no_round_trip_for_a_transaction(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     """Each round trip is ~0.15 ms on an idle machine and more under load (issue 24): a
-    case read is its token, its case and its entry; an office list its token, the
-    views' pointer with their positions, its rows and its entry; a due list also its
-    month rows."""
+    case read is its case and its entry (which checks the token this process remembers,
+    decision 0058); an office list its token, the views' pointer with their positions,
+    its rows and its entry; a due list also its month rows."""
     if backend.name != "postgresql":
         pytest.skip("round trips are PostgreSQL's: SQLite is called within the process")
     client, auth, case_id = http
     reads = {
-        f"/cases/{case_id}/entitlement": 3,
+        f"/cases/{case_id}/entitlement": 2,
         f"/cases?office_id={OFFICE}": 4,
         f"/offices/{OFFICE}/due": 5,
     }
@@ -135,6 +141,50 @@ def test_a_revoked_token_is_refused_on_the_next_read_in_another_process(
     (info,) = tokens.list()
     tokens.revoke(info.id, "テスト")
     assert client.get(f"/cases/{case_id}/entitlement", headers=auth).status_code == 401
+
+
+def _account_token(store: CaseLog) -> tuple[str, UUID]:
+    from api.http.accounts import AccountStore
+    from api.http.auth import TokenStore
+
+    account, _ = AccountStore(store).create("kansa01", "監査 次郎", "auditor", None, "管理者")
+    return TokenStore(store).create("auditor", "監査 次郎", account_id=account.id), account.id
+
+
+def test_a_disabled_account_s_token_is_refused_on_the_next_read_in_another_process(
+    backend: Backend, store: CaseLog, http: tuple[TestClient, dict[str, str], str]
+) -> None:
+    """The account is checked with the token (decision 0058): its version is one of what
+    the access entry's statement requires unchanged."""
+    client, _, case_id = http
+    token, account_id = _account_token(store)
+    auth = {"Authorization": f"Bearer {token}"}
+    for _ in range(2):  # read, then remembered
+        assert client.get(f"/cases/{case_id}/timeline", headers=auth).status_code == 200
+    from api.http.accounts import AccountStore
+
+    AccountStore(backend.open()).disable(account_id, by="管理者", reason="退職")
+    assert client.get(f"/cases/{case_id}/timeline", headers=auth).status_code == 401
+    assert client.get(f"/cases/{case_id}/audit", headers=auth).status_code == 401
+
+
+def test_a_revoked_token_writes_no_entry_and_a_refused_remembered_token_is_read_again(
+    backend: Backend, store: CaseLog, http: tuple[TestClient, dict[str, str], str]
+) -> None:
+    """A revoked token's read leaves no entry (nothing was shown), and a refusal made
+    with a remembered token (here a case that is not there: 404) is checked against the
+    store first: a revoked token then gets 401, not a hint that the case is missing."""
+    client, auth, case_id = http
+    before = len(store.access_entries(UUID(case_id)))
+    from api.http.auth import TokenStore
+
+    tokens = TokenStore(backend.open())
+    (info,) = tokens.list()
+    tokens.revoke(info.id, "テスト")
+    assert client.get(f"/cases/{case_id}/compliance", headers=auth).status_code == 401
+    assert len(store.access_entries(UUID(case_id))) == before
+    missing = "00000000-0000-4000-8000-000000000000"
+    assert client.get(f"/cases/{missing}/entitlement", headers=auth).status_code == 401
 
 
 def test_a_case_page_is_its_session_its_principal_its_case_and_its_access_entry(
