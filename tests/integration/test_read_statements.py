@@ -28,6 +28,10 @@ from tests.integration.sample import OPENED
 from tests.integration.statements import counting_round_trips, counting_statements
 
 OFFICE = OPENED["office_id"]
+#: Round trips and psycopg's parse are PostgreSQL's (SQLite is called within the process).
+ON_POSTGRESQL = pytest.mark.parametrize(
+    "backend", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 #: The access entry of a read: take the stream's head, insert the entry (on PostgreSQL in
 #: one statement, the head a CTE of the insert).
 ACCESS_ENTRY = {"sqlite": 2, "postgresql": 1}
@@ -66,6 +70,7 @@ def test_a_case_read_is_its_principal_its_case_and_its_access_entry(
     assert len(loads) == 1, sent  # the case's fast-forward; the token is not read
 
 
+@ON_POSTGRESQL
 def test_on_postgresql_reads_take_no_round_trip_for_a_transaction(
     backend: Backend, http: tuple[TestClient, dict[str, str], str],
     monkeypatch: pytest.MonkeyPatch,
@@ -74,8 +79,6 @@ def test_on_postgresql_reads_take_no_round_trip_for_a_transaction(
     case read is its case and its entry (which checks the token this process remembers,
     decision 0058); an office list its token, the views' pointer with their positions,
     its rows and its entry; a due list also its month rows."""
-    if backend.name != "postgresql":
-        pytest.skip("round trips are PostgreSQL's: SQLite is called within the process")
     client, auth, case_id = http
     reads = {
         f"/cases/{case_id}/entitlement": 2,
@@ -88,14 +91,13 @@ def test_on_postgresql_reads_take_no_round_trip_for_a_transaction(
         assert "BEGIN" not in sent and len(sent) <= most, (path, sent)
 
 
+@ON_POSTGRESQL
 def test_on_postgresql_an_office_s_statements_read_the_same_for_any_number_of_cases(
     backend: Backend, http: tuple[TestClient, dict[str, str], str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     """A list of case ids or months is one array parameter: psycopg parses and prepares a
     statement's text once, and only up to 50 parameters (issue 24)."""
-    if backend.name != "postgresql":
-        pytest.skip("SQLite has no array parameter; its statements are not parsed by psycopg")
     client, auth, _ = http
     paths = [f"/offices/{OFFICE}/due", f"/offices/{OFFICE}/billing?month=2024-06"]
 
