@@ -13,36 +13,15 @@ and the ratio of the p50s: the figure to trust when the machine's load varies ru
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from bench import serve_reads as sr
-from bench.serving import free_port, make_token
+from bench.serving import make_token
 
 
 def start(url: str, checkout: str, token: str, size: int) -> sr.Side:
     side = sr.Side("postgresql" if url.startswith("postgresql") else "sqlite", size, url, token)
-    side.port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "TEICHAKU_DATABASE"}
-    env["PYTHONPATH"] = checkout
-    side.server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(side.port), "--database", url,
-         "--workers", "1"],
-        cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if sr.Client(side).get("/health", auth=False)[0] == 200:
-                break
-        except OSError:
-            pass
-        if side.server.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"the server of {checkout} did not start")
-        time.sleep(0.3)
+    sr.start_server(side, 1, checkout=checkout)
     sr.sign_in(side)
     return side
 

@@ -161,12 +161,17 @@ class Side:
         return str(bulk.case_id(7, 0))
 
 
-def start_server(side: Side, workers: int) -> None:
+def start_server(side: Side, workers: int, checkout: str | None = None) -> None:
+    """``teichaku serve`` for ``side``, once its ``/health`` answers; ``checkout``: run the
+    code of that directory (``bench.ab_serve``), not this one."""
     side.port = free_port()
+    env = server_env()
+    if checkout is not None:
+        env["PYTHONPATH"] = checkout
     side.server = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(side.port), "--database",
          side.url, "--workers", str(workers)],
-        env=server_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + 180
     while True:
