@@ -19,12 +19,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from api.http.access_log import record_access
 from api.http.auth import Principal, ensure_can_read
 from api.http.deps import case_office
+from api.web.jinja import PageEnvironment
 from api.web.pages import CSP, _guarded, _page, _window
 from domain.history import TOKYO
 from domain.rules.catalogue import RULES
@@ -34,7 +35,7 @@ from projections.reading import read_case
 
 router = APIRouter(include_in_schema=False)
 _DIR = Path(__file__).parent / "templates"
-_ENV = Environment(loader=FileSystemLoader(_DIR), autoescape=select_autoescape(["html"]))
+_ENV = PageEnvironment(loader=FileSystemLoader(_DIR), autoescape=select_autoescape(["html"]))
 NO_INSTANT_JA = (
     "比べる時点が指定されていません。ケースの画面で「この時点で分かっていた内容で表示」を"
     "選んで表示してから、照会対応報告を開いてください。"

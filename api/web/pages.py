@@ -42,6 +42,7 @@ from api.web.forms import (
     picked,
     place_problems,
 )
+from api.web.jinja import page_environment
 from api.web.month_words import billing_words, month_words
 from api.web.notice import next_step, notice
 from api.web.once import key_of, write_once
@@ -64,7 +65,7 @@ from projections.views.store import Cursor
 
 COOKIE = "teichaku_token"
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates = Jinja2Templates(env=page_environment(str(Path(__file__).parent / "templates")))
 templates.env.globals.update(RULES=RULES, STATUS=STATUS_LABEL_JA, TYPES=TYPE_LABEL_JA)
 templates.env.globals.update(month_words=month_words, billing_words=billing_words)
 templates.env.globals.update(may_write=may_write)  # write links for writing roles only
