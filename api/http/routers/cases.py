@@ -10,10 +10,10 @@ from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
-import orjson
 from fastapi import APIRouter, Body, Query, Response
 
 from api.http import idempotency
+from api.http.answers import json_answer
 from api.http.auth import Principal, ensure_can_record, ensure_can_write
 from api.http.deps import (
     CasesDep,
@@ -58,7 +58,6 @@ _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     413: {**_PROBLEM, "description": "本文が大きすぎる(既定 1 MiB、api.http.limits)"},
     422: {**_PROBLEM, "description": "記録の内容の誤り(errors に項目名)"},
 }
-_JSON = "application/json"
 _MAX_MONTHS = 120  # ten years: far beyond any entitlement, small enough to answer quickly
 
 router = APIRouter(prefix="/cases", tags=["ケース"])
@@ -113,23 +112,30 @@ def record_event(
     return answer
 
 
+# The reads below write their answers with orjson (api.http.answers.json_answer). Their
+# response models are open (they document the fixed keys and let the rest through), so
+# validating an answer against them again only re-copied it: 1–1.5 ms for a timeline of
+# a few hundred entries, against 0.1 ms to encode it, and one more hop to the thread pool
+# (tests/api/test_read_hops.py checks the answers against the models instead).
+
+
 @router.get("/{case_id}/events", response_model=EventsPublic, responses=_READ_ERRORS)
 def list_events(case: ReadableCase) -> Response:
     """記録された出来事を記録順に返します(as_of 時点で記録済みのもの)。"""
     known = known_at(case.records, case.window.as_of)
-    return _json({"events": [r.public_json() for r in known]})
+    return json_answer({"events": [r.public_json() for r in known]})
 
 
 @router.get("/{case_id}/timeline", response_model=TimelinePublic, responses=_READ_ERRORS)
 def get_timeline(case: ReadableCase) -> Response:
     """出来事と導かれた期日(対象開始日・支給決定の終期・最終日など)を日付順に返します。"""
-    return _json(timeline(case.reading).as_json())
+    return json_answer(timeline(case.reading).as_json())
 
 
 @router.get("/{case_id}/entitlement", response_model=EntitlementPublic, responses=_READ_ERRORS)
 def get_entitlement(case: ReadableCase) -> Response:
     """on の日の受給状態・起算日・最終日・支給決定と、その根拠(ルールID・版番号)を返します。"""
-    return _json(entitlement(case.reading).as_json())
+    return json_answer(entitlement(case.reading).as_json())
 
 
 @router.get("/{case_id}/compliance", response_model=CompliancePublic, responses=_READ_ERRORS)
@@ -140,27 +146,18 @@ def get_compliance(
 ) -> Response:
     """月ごとの対面支援・事業主連絡・レポート共有・請求可否、計画見直し、同意違反を返します。"""
     _check_months(from_month, to_month)
-    return _json(compliance(case.reading, from_month=from_month, to_month=to_month).as_json())
+    found = compliance(case.reading, from_month=from_month, to_month=to_month)
+    return json_answer(found.as_json())
 
 
 @router.get("/{case_id}/audit", response_model=AuditPublic, responses=_READ_ERRORS)
 def get_audit(case: StoredCase) -> Response:
     """出来事をハッシュ連鎖つきで記録順に返し、改ざんの有無(verified)を示します。"""
     # StoredCase reads the rows as stored now, never a snapshot's copy.
-    return _json(audit_trail(case.records, case.window.as_of).as_json())
+    return json_answer(audit_trail(case.records, case.window.as_of).as_json())
 
 
 # -- helpers -------------------------------------------------------------------------
-
-
-def _json(answer: dict[str, Any]) -> Response:
-    """A projection's JSON answer, encoded once by orjson.
-
-    The response models of these reads are open (they document the fixed keys and let
-    the rest through), so validating the answer against them again only re-copied it:
-    1–1.5 ms for a timeline of a few hundred entries, against 0.1 ms to encode it.
-    """
-    return Response(orjson.dumps(answer, option=orjson.OPT_NON_STR_KEYS), media_type=_JSON)
 
 
 def _scope(principal: Principal, key: str | None) -> tuple[Principal, str] | None:

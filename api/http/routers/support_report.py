@@ -15,9 +15,9 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-import orjson
 from fastapi import APIRouter, Query, Response
 
+from api.http.answers import json_answer
 from api.http.deps import ReadableCase, parse_day
 from api.http.input_errors import invalid
 from api.http.report_pdf import render_pdf
@@ -117,7 +117,7 @@ def get_support_report(
 ) -> Response:
     """月の支援レポートの下書き(内容と SHA-256)と、共有できる相手・できない相手(理由)を返します。"""
     view = _view(case.reading, case.case_id, month, shared_on)
-    return Response(orjson.dumps(view.as_json()), media_type="application/json")
+    return json_answer(view.as_json())
 
 
 @router.get(
