@@ -227,12 +227,9 @@ class TokenStore:
         """The token's id and principal while it is valid (read from the store each time)."""
         if not token:
             return None
-        digest = _digest(token)
-        found = self._load(token_id(digest))
-        if found is None or not secrets.compare_digest(found.token_sha256, digest):
-            return None
+        found = self._issued(_digest(token))
         principal = self._principal(found)  # the token as just read: not read again
-        return None if principal is None else (found.id, principal)
+        return None if found is None or principal is None else (found.id, principal)
 
     def claim(self, token: str, *, fresh: bool = False) -> Claim | None:
         """The token's claim: remembered from an earlier request of this process when it
@@ -260,11 +257,16 @@ class TokenStore:
         return read
 
     def _read_claim(self, digest: str) -> Claim | None:
+        found = self._issued(digest)
+        read = self._read(found)
+        return None if found is None or read is None else Claim(read[0], found.expiry(), read[1])
+
+    def _issued(self, digest: str) -> AccessToken | None:
+        """The token whose SHA-256 is ``digest``, as stored now (None: never issued)."""
         found = self._load(token_id(digest))
         if found is None or not secrets.compare_digest(found.token_sha256, digest):
             return None
-        read = self._read(found)
-        return None if read is None else Claim(read[0], found.expiry(), read[1])
+        return found
 
     def principal_of(self, id: UUID) -> Principal | None:
         """The principal of the token ``id`` while it is neither expired nor revoked (and
@@ -299,9 +301,8 @@ class TokenStore:
         token learns this: its 256 random bits are not guessed."""
         if not token:
             return "unknown"
-        digest = _digest(token)
-        found = self._load(token_id(digest))
-        if found is None or not secrets.compare_digest(found.token_sha256, digest):
+        found = self._issued(_digest(token))
+        if found is None:
             return "unknown"
         if found.revoked_at is not None:
             return "revoked"
