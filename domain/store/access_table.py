@@ -527,8 +527,6 @@ class PostgresAccessTable(SQLAccessTable):
         )
 
 
-
-
 class MemoryAccessTable(AccessTable):
     """The same table in memory, for a store in memory (no database)."""
 

@@ -236,8 +236,10 @@ class CaseViews:
         (the generation caught up, events read, whether it is now current)."""
         read = 0
         for attempt in range(ATTEMPTS):
-            known = self._pointer() if gen is None else None
-            target = (self.generation if gen is None else gen) if known is None else known[0]
+            known = None
+            if gen is None:  # the live generation, with its positions when it has one
+                known = self._pointer()
+            target = known[0] if known else (self.generation if gen is None else gen)
             try:
                 more, done = self._catch_up(target, max_events, bulk, known and known[1])
                 return target, read + more, done

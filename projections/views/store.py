@@ -883,11 +883,11 @@ class PostgresViewStore(ViewStore, PostgresTrackingRecorder):
         rows are then still what this read caught up (read-your-writes holds), unless its
         tables were already dropped: then the read is made again on the live generation.
         """
-        used = gen if gen is not None else (self._live_now() or 1)
+        used = gen if gen is not None else (self.active_generation() or 1)
         try:
             return self._read_in(used, read)
         except ProgrammingError as exc:
-            live = self._live_now()
+            live = self.active_generation()
             gone = getattr(exc.__cause__, "sqlstate", None) == UNDEFINED_TABLE
             if not gone or live is None or live == used:
                 raise
@@ -896,10 +896,6 @@ class PostgresViewStore(ViewStore, PostgresTrackingRecorder):
     def _read_in(self, gen: int, read: Callable[[Any, int], _T]) -> _T:
         with self.datastore.get_connection() as conn, conn.cursor() as c:
             return read(c, gen)
-
-    def _live_now(self) -> int | None:
-        value = self.meta("generation")
-        return None if value is None else int(value)
 
 
 #: A row's person as the store writes it: (person, blind index entry, its KEK id).
