@@ -149,22 +149,32 @@ class AccountStore:
         return list(self.cases.events.get(id))
 
     def settings(self) -> SignInSettings:
+        return self._settings()[0]
+
+    def _settings(self) -> tuple[SignInSettings, int]:
+        """The settings and their stored version (0: never changed, none stored)."""
         try:
             found: Any = self.cases.repository.get(SETTINGS_ID)
         except AggregateNotFoundError:
-            return SignInSettings.start()
-        return found  # type: ignore[no-any-return]
+            return SignInSettings.start(), 0
+        return found, int(found.version)
 
     def totp_required(self, account: Account) -> bool:
         """TOTP is required of this account now (the office setting, admin and auditor)."""
         return self.totp_required_since(account) is not None
 
-    def totp_required_since(self, account: Account) -> datetime | None:
+    def totp_required_since(
+        self, account: Account, read: builtins.list[tuple[UUID, int]] | None = None
+    ) -> datetime | None:
         """Since when TOTP is required of this account (None: it is not): a session
-        started before then runs on, the next sign-in must enrol."""
+        started before then runs on, the next sign-in must enrol. ``read``: the settings'
+        (id, stored version) is added to it when they were read (decision 0059)."""
         if account.role not in ("admin", "auditor"):
             return None
-        since: datetime | None = self.settings().required_since
+        settings, version = self._settings()
+        if read is not None:
+            read.append((SETTINGS_ID, version))
+        since: datetime | None = settings.required_since
         return since
 
     # -- changing -----------------------------------------------------------------

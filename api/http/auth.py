@@ -268,6 +268,15 @@ class TokenStore:
             return None
         return found
 
+    def read_by_id(
+        self, id: UUID
+    ) -> tuple[Principal, datetime, tuple[tuple[UUID, int], ...]] | None:
+        """The token ``id`` as stored now while it is valid: its principal, its expiry and
+        the aggregates read with their versions (a web session's token, decision 0059)."""
+        found = self._load(id)
+        read = self._read(found)
+        return None if found is None or read is None else (read[0], found.expiry(), read[1])
+
     def principal_of(self, id: UUID) -> Principal | None:
         """The principal of the token ``id`` while it is neither expired nor revoked (and
         its account, if an account made it, is not disabled)."""

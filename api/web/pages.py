@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.http.access_log import record_access
+from api.http.access_log import ClaimChanged, checking, record_access
 from api.http.auth import (
     Forbidden,
     Principal,
@@ -47,7 +47,13 @@ from api.web.month_words import billing_words, month_words
 from api.web.notice import next_step, notice
 from api.web.once import key_of, write_once
 from api.web.roles import may_write
-from api.web.session import SESSION_LIFETIME, TOO_MANY_JA, SessionState, WebSignIn
+from api.web.session import (
+    SESSION_LIFETIME,
+    TOO_MANY_JA,
+    SessionClaim,
+    SessionState,
+    WebSignIn,
+)
 from api.web.sign_in import TOKEN_REFUSED_JA, password_sign_in
 from domain.case import Case, CaseRuleViolation
 from domain.days import FIRST_DAY, LAST_DAY, day_in_range, instant_in_range
@@ -137,8 +143,45 @@ def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTM
 
 
 def _guarded(request: Request, render: Any) -> Response:
+    """``render(principal)`` for the request's session, or the page that says why not.
+
+    A page that only reads (GET) takes the principal this process remembers of the
+    session (decision 0059): its first access entry is written only while the session,
+    its token or account are unchanged (:func:`api.http.access_log.checking`); a page
+    that wrote no entry reads the session before it answers. If either finds a change,
+    the session is read now and the page made again. A form that writes reads it now."""
+    if request.method not in ("GET", "HEAD"):
+        return _answered(request, render, None)
+    sign_in: WebSignIn = request.app.state.web_sign_in
+    secret = request.cookies.get(COOKIE, "")
+    claim = sign_in.claim(secret)
+    if claim is not None and claim.remembered:
+        answered = _checked(request, render, sign_in, secret, claim)
+        if answered is not None:
+            return answered
+        claim = sign_in.claim(secret, fresh=True)
+    return _answered(request, render, None if claim is None else claim.principal)
+
+
+def _checked(
+    request: Request, render: Any, sign_in: WebSignIn, secret: str, claim: SessionClaim
+) -> Response | None:
+    """The page made with a remembered principal, if it still holds (else None)."""
+    with checking(claim.unchanged) as check:
+        try:
+            response = _answered(request, render, claim.principal)
+        except ClaimChanged:
+            return None
+    if check.checked:
+        return response
+    now = sign_in.claim(secret, fresh=True)
+    return response if now is not None and now.principal == claim.principal else None
+
+
+def _answered(request: Request, render: Any, principal: Principal | None) -> Response:
+    """``render`` for ``principal`` (None: the session read now), refusals as pages."""
     try:
-        return render(_principal(request))  # type: ignore[no-any-return]
+        return render(principal or _principal(request))  # type: ignore[no-any-return]
     except SignInRequired:
         return RedirectResponse("/web/login", status_code=303)
     except SetUpFirst as exc:

@@ -10,8 +10,9 @@ on SQLite and PostgreSQL alike (docs/decisions/0023, docs/accounts.md).
   working day), after :data:`IDLE_TIMEOUT` without a request (activity is recorded at
   most every :data:`TOUCH_EVERY`, so the end comes between 30 and 35 minutes after the
   last request), on sign-out, on "sign out everywhere" (the account's session
-  generation moves on), on a reset, and as soon as the account is disabled (the account
-  is read on every page). A :class:`WebSession` (signed in with a bearer token, for
+  generation moves on), on a reset, and as soon as the account is disabled (on the
+  next page: read on every page that writes or names no case, checked in the access
+  entry of every other, decision 0059). A :class:`WebSession` (signed in with a bearer token, for
   scripts and tests) ends the same ways and when its token expires or is revoked.
 - **Failures** — counted in the memory of each server process (a failure writes
   nothing to the store, so a stranger's guesses cannot fill it, issue 23):
@@ -33,6 +34,7 @@ import contextlib
 import hashlib
 import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -244,6 +246,23 @@ class SessionState:
     restriction: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class SessionClaim:
+    """A live, unrestricted session as this process read it (decision 0059): its
+    principal, until when it may be used without reading it again, and the aggregates
+    (session; token or account; the sign-in settings when read) with their versions.
+    ``remembered``: read in an earlier request, not this one."""
+
+    principal: Principal
+    until: datetime
+    unchanged: tuple[tuple[UUID, int], ...]
+    remembered: bool = False
+
+
+#: Sessions a process remembers between requests (least recently used forgotten first).
+REMEMBERED_SESSIONS = 1024
+
+
 class WebSignIn:
     """Starts, reads and ends sessions; counts failed sign-ins."""
 
@@ -262,6 +281,8 @@ class WebSignIn:
         self.throttle = SignInThrottle(lambda: self.clock())
         self._failures: dict[tuple[str, str], int] = {}  # (source digest, window) → count
         self._failures_lock = threading.Lock()
+        self._claims: OrderedDict[str, SessionClaim] = OrderedDict()
+        self._claims_lock = threading.Lock()
 
     # -- bearer tokens (scripts, tests) ------------------------------------------------
 
@@ -326,42 +347,97 @@ class WebSignIn:
 
     def state(self, secret: str) -> SessionState | None:
         """The live session of ``secret`` (activity noted), or None when it has ended."""
+        live = self._live(secret)
+        return None if live is None else live[0]
+
+    def claim(self, secret: str, *, fresh: bool = False) -> SessionClaim | None:
+        """The principal of a live session that has nothing to set up first, for a page
+        that only reads: remembered from an earlier request of this process while the
+        session, its token or account (and the sign-in settings, when they were read)
+        are as read then, until the session expires or its activity is due to be noted
+        (decision 0059; the page's access entry checks ``unchanged``, as a case read's
+        does its token's, decision 0058). ``fresh``: read now whatever is remembered.
+        None: no live session, or one that must set up first (read by :meth:`state`)."""
+        if not secret:
+            return None
+        key = _sha(secret)
+        with self._claims_lock:
+            known = None if fresh else self._claims.get(key)
+            if known is not None:
+                self._claims.move_to_end(key)
+        if known is not None and self.clock() < known.until:
+            return SessionClaim(known.principal, known.until, known.unchanged, remembered=True)
+        live = self._live(secret)
+        read = None
+        if live is not None and live[0].restriction is None:
+            read = SessionClaim(live[0].principal, live[1], live[2])
+        with self._claims_lock:
+            if read is None or not read.unchanged:
+                self._claims.pop(key, None)
+            else:
+                self._claims[key] = read
+                while len(self._claims) > REMEMBERED_SESSIONS:
+                    self._claims.popitem(last=False)
+        return read
+
+    def _live(
+        self, secret: str
+    ) -> tuple[SessionState, datetime, tuple[tuple[UUID, int], ...]] | None:
+        """The live session's state, until when it may be remembered, and the aggregates
+        it was read from with their versions (empty: not to be remembered)."""
         session = self._session(secret)
         if session is None or session.ended:
             return None
         now = self.clock()
-        if now >= datetime.fromisoformat(session.expires_at):
+        until = datetime.fromisoformat(session.expires_at)
+        if now >= until:
             return None
         seen = session.last_seen or session.created_on
         if now - seen >= IDLE_TIMEOUT + TOUCH_EVERY:
             return None
+        read: list[tuple[UUID, int]] = []
         if isinstance(session, WebSession):
-            principal = self.tokens.principal_of(UUID(session.token_id))
-            found = None if principal is None else SessionState(principal, None, None)
+            token = self.tokens.read_by_id(UUID(session.token_id))
+            found = None if token is None else SessionState(token[0], None, None)
+            if token is not None:
+                until = min(until, token[1])
+                read += token[2]
         else:
-            found = self._account_state(session)
-        if found is not None and now - seen >= TOUCH_EVERY:
+            found = self._account_state(session, read)
+        if found is None:
+            return None
+        if now - seen >= TOUCH_EVERY:
             session.trigger_event(type(session).Seen, timestamp=now)
-            with contextlib.suppress(IntegrityError):  # another request noted it first
+            try:
                 self.cases.save(session)
-        return found
+                seen = now
+            except IntegrityError:  # another request noted it first: not remembered
+                read.clear()
+        if read:
+            read.insert(0, (session.id, int(session.version)))
+        return found, min(until, seen + TOUCH_EVERY), tuple(read)
 
-    def _account_state(self, session: AccountSession) -> SessionState | None:
+    def _account_state(
+        self, session: AccountSession, read: list[tuple[UUID, int]]
+    ) -> SessionState | None:
         account = self.accounts.get(UUID(session.account_id))
         if account is None or account.disabled:
             return None
         if session.generation < account.session_generation:
             return None  # signed out everywhere, or reset
+        read.append((account.id, int(account.version)))
         restriction = None
         if account.must_set_password:
             restriction = "password"
         elif account.totp_secret is None:
-            since = self.accounts.totp_required_since(account)
+            since = self.accounts.totp_required_since(account, read)
             if since is not None and session.created_on >= since:
                 restriction = "totp"  # required at the next sign-in, not mid-session
         return SessionState(principal_of(account), account, restriction)
 
     def sign_out(self, secret: str) -> None:
+        with self._claims_lock:  # other processes: the session's version has moved
+            self._claims.pop(_sha(secret), None)
         session = self._session(secret)
         if session is not None and not session.ended:
             session.trigger_event(type(session).Ended, timestamp=self.clock())

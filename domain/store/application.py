@@ -290,21 +290,25 @@ class CaseLog(Application[UUID]):
             as_of.isoformat() if as_of is not None else None,
             on.isoformat() if on is not None else None, (str(case_id),),
         )  # fmt: skip
+        return self._note(entry, unchanged)
+
+    def note_listing(
+        self, case_ids: Sequence[UUID], *, reader: str, role: str, endpoint: str,
+        on: date | None, unchanged: Sequence[tuple[UUID, int]] = (),
+    ) -> bool:  # fmt: skip
+        """One entry for a list or dashboard read naming every case it showed
+        (``unchanged``: as for :meth:`note_access`)."""
+        return self._note(AccessEntry(
+            "listing", self.clock(), endpoint, reader, role, None,
+            on.isoformat() if on is not None else None, tuple(str(i) for i in case_ids),
+        ), unchanged)  # fmt: skip
+
+    def _note(self, entry: AccessEntry, unchanged: Sequence[tuple[UUID, int]]) -> bool:
         if not unchanged:
             self.access.note(entry)
             return True
         events = str(getattr(self.recorder, "events_table_name", "stored_events"))
         return self.access.note_unless_changed(entry, unchanged, events)
-
-    def note_listing(
-        self, case_ids: Sequence[UUID], *, reader: str, role: str, endpoint: str,
-        on: date | None,
-    ) -> None:  # fmt: skip
-        """One entry for a list or dashboard read naming every case it showed."""
-        self.access.note(AccessEntry(
-            "listing", self.clock(), endpoint, reader, role, None,
-            on.isoformat() if on is not None else None, tuple(str(i) for i in case_ids),
-        ))  # fmt: skip
 
     def _legacy_access(self) -> Iterator[AccessEntry]:
         """The entries written as events before the access table (``CaseAccessLog`` and
