@@ -10,61 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from api.http.auth import Principal
+from api.http.claim_check import pending, settled
 from domain.store.application import CaseLog
 from domain.store.failures import ACCESS_LOG_JA, StorageFull, storage_full
-
-
-class ClaimChanged(Exception):
-    """A principal remembered from an earlier request (a web session, decision 0059) no
-    longer holds: its session, token, account or settings have an event since. Nothing
-    was written; the request is made again with them read now."""
-
-
-@dataclass
-class ClaimCheck:
-    """The remembered principal's aggregates, to be checked by the request's first access
-    entry (``checked`` once it was written with them unchanged)."""
-
-    unchanged: tuple[tuple[UUID, int], ...]
-    checked: bool = False
-
-
-_CHECK: ContextVar[ClaimCheck | None] = ContextVar("teichaku_claim_check", default=None)
-
-
-@contextmanager
-def checking(unchanged: Sequence[tuple[UUID, int]]) -> Iterator[ClaimCheck]:
-    """Within the block, the first access entry is written only while ``unchanged``
-    holds (else :class:`ClaimChanged`); the caller reads ``checked`` afterwards: a
-    page that wrote no entry must check its principal otherwise before it answers."""
-    check = ClaimCheck(tuple(unchanged), checked=not unchanged)
-    reset = _CHECK.set(check)
-    try:
-        yield check
-    finally:
-        _CHECK.reset(reset)
-
-
-def _pending() -> ClaimCheck | None:
-    check = _CHECK.get()
-    return None if check is None or check.checked else check
-
-
-def _settled(check: ClaimCheck | None, noted: bool) -> bool:
-    """``noted`` as the caller expects it; with a pending check, a refusal is raised."""
-    if check is None:
-        return noted
-    if not noted:
-        raise ClaimChanged
-    check.checked = True
-    return True
 
 
 def record_access(
@@ -85,13 +38,13 @@ def record_access(
     (nothing written) when either changed since (decision 0058). Without it, a pending
     :func:`checking` is checked (:class:`ClaimChanged` when it fails).
     """
-    check = None if unchanged else _pending()
+    check = None if unchanged else pending()
     with _writing_the_log():
         noted = cases.note_access(
             case_id, reader=principal.name, role=principal.role, endpoint=endpoint,
             as_of=as_of, on=on, unchanged=unchanged or (check.unchanged if check else ()),
         )  # fmt: skip
-    return _settled(check, noted)
+    return settled(check, noted)
 
 
 def record_listing(
@@ -105,13 +58,13 @@ def record_listing(
     """One entry for a list or dashboard read naming every case it showed: one write,
     however many cases (one row of the access table, decision 0052); a pending
     :func:`checking` is checked with it."""
-    check = _pending()
+    check = pending()
     with _writing_the_log():
         noted = cases.note_listing(
             case_ids, reader=principal.name, role=principal.role, endpoint=endpoint, on=on,
             unchanged=check.unchanged if check else (),
         )  # fmt: skip
-    _settled(check, noted)
+    settled(check, noted)
 
 
 @contextmanager

@@ -239,13 +239,10 @@ class TokenStore:
         disabled."""
         if not token:
             return None
+        known = None if fresh else self.remembered(token)
+        if known is not None:
+            return known
         digest = _digest(token)
-        with self._claims_lock:
-            known = None if fresh else self._claims.get(digest)
-            if known is not None:
-                self._claims.move_to_end(digest)
-        if known is not None and self.clock() < known.expires:
-            return Claim(known.principal, known.expires, known.unchanged, remembered=True)
         read = self._read_claim(digest)
         with self._claims_lock:
             if read is None:
@@ -255,6 +252,21 @@ class TokenStore:
                 while len(self._claims) > REMEMBERED_TOKENS:
                     self._claims.popitem(last=False)
         return read
+
+    def remembered(self, token: str) -> Claim | None:
+        """The token's claim as an earlier request of this process read it, while it has
+        not expired (no read of the store: the caller checks ``unchanged``). None too
+        where the access table cannot check (a store in memory: it would refuse)."""
+        if not self.cases.access.checks_unchanged:
+            return None
+        digest = _digest(token)
+        with self._claims_lock:
+            known = self._claims.get(digest)
+            if known is not None:
+                self._claims.move_to_end(digest)
+        if known is None or self.clock() >= known.expires:
+            return None
+        return Claim(known.principal, known.expires, known.unchanged, remembered=True)
 
     def _read_claim(self, digest: str) -> Claim | None:
         found = self._issued(digest)

@@ -18,8 +18,10 @@ from uuid import UUID
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.http.auth import NotAuthenticated, Principal, TokenStore, ensure_can_read
+from api.http.claim_check import current_check, read_caller_now
 from api.http.input_errors import invalid
 from domain.case import Case
 from domain.days import (
@@ -76,16 +78,23 @@ BearerDep = Annotated[str, Depends(bearer)]
 TokensDep = Annotated[TokenStore, Depends(get_tokens)]
 
 
-def current_principal(secret: BearerDep, tokens: TokensDep) -> Principal:
-    return _authenticated(secret, tokens)
+async def current_principal(request: Request, secret: BearerDep, tokens: TokensDep) -> Principal:
+    """The principal of a live token, else 401.
 
-
-def _authenticated(secret: str, tokens: TokenStore) -> Principal:
-    """The principal of a live token (its one read of the store), else 401."""
-    principal = tokens.authenticate(secret)
-    if principal is None:
+    Under a :class:`api.http.claim_check.ReadRoute` (a read), the token as this process
+    remembers it, with no read of the store and no hop to the thread pool: the request's
+    first access entry checks it (decision 0060). Otherwise it is read now (one query),
+    and remembered for the reads that come."""
+    check = current_check()
+    if check is not None and not read_caller_now(request):
+        known = tokens.remembered(secret)
+        if known is not None:
+            check.expect(known.unchanged, known.principal, secret)
+            return known.principal
+    claim = await run_in_threadpool(tokens.claim, secret, fresh=True)
+    if claim is None:
         raise NotAuthenticated()
-    return principal
+    return claim.principal
 
 
 CasesDep = Annotated[CaseLog, Depends(get_cases)]

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.http.access_log import ClaimChanged, checking, record_access
+from api.http.access_log import record_access
 from api.http.auth import (
     Forbidden,
     Principal,
@@ -29,6 +29,7 @@ from api.http.auth import (
     ensure_can_record,
     ensure_can_write,
 )
+from api.http.claim_check import ClaimChanged, checking
 from api.http.deps import case_office
 from api.web.amend import amend_payload, is_amend_form, split_amend
 from api.web.chart import build_chart
@@ -167,7 +168,8 @@ def _checked(
     request: Request, render: Any, sign_in: WebSignIn, secret: str, claim: SessionClaim
 ) -> Response | None:
     """The page made with a remembered principal, if it still holds (else None)."""
-    with checking(claim.unchanged) as check:
+    with checking() as check:
+        check.expect(claim.unchanged, claim.principal)
         try:
             response = _answered(request, render, claim.principal)
         except ClaimChanged:

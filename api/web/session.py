@@ -361,6 +361,7 @@ class WebSignIn:
         if not secret:
             return None
         key = _sha(secret)
+        fresh = fresh or not self.cases.access.checks_unchanged  # in memory: cannot check
         with self._claims_lock:
             known = None if fresh else self._claims.get(key)
             if known is not None:

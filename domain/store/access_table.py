@@ -170,6 +170,9 @@ class AccessTable:
     def note(self, entry: AccessEntry) -> None:
         raise NotImplementedError
 
+    #: Can :meth:`note_unless_changed` see the store's events (else it always refuses)?
+    checks_unchanged = True
+
     def note_unless_changed(
         self, entry: AccessEntry, unchanged: Sequence[tuple[UUID, int]], events: str
     ) -> bool:
@@ -529,6 +532,8 @@ class PostgresAccessTable(SQLAccessTable):
 
 class MemoryAccessTable(AccessTable):
     """The same table in memory, for a store in memory (no database)."""
+
+    checks_unchanged = False
 
     def __init__(self) -> None:
         self.rows: list[dict[str, Any]] = []

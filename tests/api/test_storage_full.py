@@ -54,17 +54,23 @@ def test_a_list_whose_listing_entry_cannot_be_saved_is_503_too(
     cases: CaseLog, client: TestClient, auth: Callable[[str], dict[str, str]], case_id: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    real_note = cases.access.note
+    real_note, real_unless = cases.access.note, cases.access.note_unless_changed
 
     def note(entry: Any) -> None:  # the access table's write of a listing (decision 0052)
         if entry.kind == "listing":
             _full()
         real_note(entry)
 
-    monkeypatch.setattr(cases.access, "note", note)
-    answer = client.get("/cases", headers=auth("staff"))
+    def note_unless_changed(entry: Any, *checks: Any) -> bool:  # the caller remembered (0060)
+        if entry.kind == "listing":
+            _full()
+        return real_unless(entry, *checks)
 
-    assert answer.status_code == 503 and "アクセスログ" in answer.json()["detail"]
+    monkeypatch.setattr(cases.access, "note", note)
+    monkeypatch.setattr(cases.access, "note_unless_changed", note_unless_changed)
+    for _ in range(2):  # the caller read, then remembered: the entry refused either way
+        answer = client.get("/cases", headers=auth("staff"))
+        assert answer.status_code == 503 and "アクセスログ" in answer.json()["detail"]
 
 
 def test_a_write_on_a_full_disk_is_503_and_stores_nothing(

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.http.access_log import record_listing
 from api.http.auth import Principal, ensure_can_read
+from api.http.claim_check import ReadRoute
 from api.http.deps import CasesDep, PrincipalDep, ReadWindow, ReadWindowDep
 from api.http.input_errors import invalid
 from api.http.schemas import CaseList, CaseSummary, HealthPublic, ProblemPublic
@@ -36,7 +37,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 #: past that it answers from the view as it is and says how far behind it is.
 CATCH_UP_LIMIT = 5_000
 
-router = APIRouter(tags=["ケース"])
+router = APIRouter(tags=["ケース"], route_class=ReadRoute)
 
 
 def views_of(request: Request) -> CaseViews:

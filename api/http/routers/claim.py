@@ -29,6 +29,7 @@ from fastapi import APIRouter, Query, Request, Response
 from api.http.access_log import record_listing
 from api.http.answers import carried, json_answer
 from api.http.auth import Principal, ensure_can_read
+from api.http.claim_check import ReadRoute
 from api.http.deps import CasesDep, PrincipalDep, ReadableCase, parse_instant, parse_month
 from api.http.input_errors import invalid
 from api.http.record_sheet_pdf import render_sheets
@@ -48,7 +49,7 @@ from projections.record_sheet import HEADER_ITEMS, LINE_ITEMS, RecordSheet, reco
 from projections.views.office import billing_lines, retention
 from projections.views.row import CaseRow
 
-router = APIRouter(tags=["請求"])
+router = APIRouter(tags=["請求"], route_class=ReadRoute)
 AsOf = Annotated[
     str | None, Query(description="この時点で記録済みの内容だけで答える(時差付き ISO 8601)")
 ]

@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from api.http.auth import Forbidden, Principal, ensure_can_read
+from api.http.claim_check import ReadRoute
 from api.http.deps import CasesDep, PrincipalDep, parse_instant
 from api.http.input_errors import InvalidInput, invalid
 from api.http.routers.case_list import fresh_views
@@ -34,7 +35,7 @@ from domain.store.application import CaseLog, VersionConflict
 from projections.office_setup import setup_answer
 from projections.views.office import fiscal_year_of, retention, retention_years
 
-router = APIRouter(prefix="/offices", tags=["事業所"])
+router = APIRouter(prefix="/offices", tags=["事業所"], route_class=ReadRoute)
 AsOf = Annotated[
     str | None, Query(description="この時点で記録済みの内容だけで答える(時差付き ISO 8601)")
 ]

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Query, Request, Response
 from api.http.access_log import record_listing
 from api.http.answers import carried, json_answer
 from api.http.auth import Principal, ensure_can_read
+from api.http.claim_check import ReadRoute
 from api.http.deps import CasesDep, PrincipalDep, parse_day, parse_instant, parse_month
 from api.http.input_errors import invalid
 from api.http.routers.case_list import fresh_views
@@ -31,7 +32,7 @@ from projections.views.office import billing_lines, due_items, due_months, reten
 from projections.views.row import CaseRow
 from projections.views.store import Cursor, Months, utc_text
 
-router = APIRouter(prefix="/offices", tags=["事業所"])
+router = APIRouter(prefix="/offices", tags=["事業所"], route_class=ReadRoute)
 AsOf = Annotated[
     str | None, Query(description="この時点で記録済みの内容だけで答える(時差付き ISO 8601)")
 ]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.http.claim_check import ReadRoute
 from api.http.deps import PrincipalDep
 from api.http.schemas import RuleList, RulePublic
 from domain.rules.catalogue import RULES
 
-router = APIRouter(prefix="/rules", tags=["ルールブック"])
+router = APIRouter(prefix="/rules", tags=["ルールブック"], route_class=ReadRoute)
 
 
 @router.get("", response_model=RuleList)

@@ -18,6 +18,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api.http.answers import json_answer
+from api.http.claim_check import ReadRoute
 from api.http.deps import ReadableCase, parse_day
 from api.http.input_errors import invalid
 from api.http.report_pdf import render_pdf
@@ -45,7 +46,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 _MONTH = Query(description="対象月 YYYY-MM(今月まで)")
 _SHARED_ON = Query(description="共有する日 YYYY-MM-DD(共有先の判定に使う。既定: on の日)")
 
-router = APIRouter(prefix="/cases", tags=["ケース"])
+router = APIRouter(prefix="/cases", tags=["ケース"], route_class=ReadRoute)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from api.http.access_log import access_chain, access_entries
 from api.http.answers import json_answer
 from api.http.auth import Forbidden
+from api.http.claim_check import ReadRoute
 from api.http.deps import (
     CasesDep,
     PrincipalDep,
@@ -28,7 +29,7 @@ from domain.store.application import CaseLog
 from projections.bundle import build_bundle
 from projections.dispute import dispute
 
-router = APIRouter(prefix="/cases", tags=["監査"])
+router = APIRouter(prefix="/cases", tags=["監査"], route_class=ReadRoute)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "認証が必要です"},
