@@ -45,6 +45,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -144,6 +145,8 @@ class Side:
     cookie: str = ""
     port: int = 0
     server: subprocess.Popen[bytes] | None = None
+    #: Where the server writes its log (stderr): read it when a request failed.
+    log: str = ""
     samples: dict[str, list[float]] = field(default_factory=dict)
     as_of: list[float] = field(default_factory=list)
     rates: dict[int, list[float]] = field(default_factory=dict)
@@ -168,11 +171,15 @@ def start_server(side: Side, workers: int, checkout: str | None = None) -> None:
     env = server_env()
     if checkout is not None:
         env["PYTHONPATH"] = checkout
-    side.server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(side.port), "--database",
-         side.url, "--workers", str(workers)],
-        cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    # The server's own log (its errors: what a 500 was), one file per port, kept.
+    log = Path(tempfile.gettempdir()) / f"bench-serve-{side.port}.log"
+    with log.open("wb") as errors:
+        side.server = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(side.port), "--database",
+             side.url, "--workers", str(workers)],
+            cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=errors,
+        )  # fmt: skip
+    side.log = str(log)
     deadline = time.monotonic() + 180
     while True:
         try:
@@ -219,7 +226,8 @@ class Client:
         status, body = self.get(path, web=web)
         took = time.perf_counter() - started
         if status != 200:
-            raise SystemExit(f"{self.side.name} GET {path}: {status} {body[:200]!r}")
+            raise SystemExit(f"{self.side.name} GET {path}: {status} {body[:200]!r} "
+                             f"(the server's log: {self.side.log})")  # fmt: skip
         return took, body
 
     def close(self) -> None:
