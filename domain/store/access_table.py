@@ -238,6 +238,10 @@ def check_chain(
     return breaks
 
 
+class _Changed(Exception):
+    """A checked aggregate has an event since: the entry's transaction is rolled back."""
+
+
 class SQLAccessTable(AccessTable):
     """The access log in the event store's own database, through the library's datastore."""
 
@@ -291,14 +295,24 @@ class SQLAccessTable(AccessTable):
     def note_unless_changed(
         self, entry: AccessEntry, unchanged: Sequence[tuple[UUID, int]], events: str
     ) -> bool:
-        with self._tx(commit=True) as c:  # SQLite: one writer at a time, so one snapshot
-            if unchanged:
-                changed, params = _changed(unchanged, lambda i: i.hex)  # as the library stores it
-                self._run(c, f"SELECT 1 AS changed FROM {self.name(events)} WHERE {changed} "
-                          "LIMIT 1", params)  # fmt: skip
-                if c.fetchone() is not None:
-                    return False
-            self._append(c, entry)
+        """The entry first, then the check, in one transaction rolled back if it fails.
+
+        In that order on purpose: the entry's first statement takes SQLite's write lock
+        (waiting for it as any writer does), so the check reads the latest commit and no
+        one commits before this transaction does. Checking first began a read snapshot
+        that another connection's commit made stale, and SQLite (WAL) then refuses the
+        write at once ("database is locked", without waiting): a read refused with 500."""
+        try:
+            with self._tx(commit=True) as c:
+                self._append(c, entry)
+                if unchanged:
+                    changed, params = _changed(unchanged, lambda i: i.hex)  # as stored
+                    self._run(c, f"SELECT 1 AS changed FROM {self.name(events)} "
+                              f"WHERE {changed} LIMIT 1", params)  # fmt: skip
+                    if c.fetchone() is not None:
+                        raise _Changed
+        except _Changed:
+            return False  # rolled back: nothing written
         return True
 
     def copy_once(self, entries: Sequence[AccessEntry]) -> bool:

@@ -78,6 +78,47 @@ def test_concurrent_reads_of_one_case_in_two_processes_are_all_kept_in_one_chain
     assert [r[0] for r in rows] == list(range(1, 61))  # one chain, no gap, no fork
 
 
+def test_checked_entries_racing_with_other_writers_in_two_processes_all_land(
+    backend: Backend, store: CaseLog
+) -> None:
+    """An entry written only while its reader's token is unchanged (decisions 0058-0060)
+    reads before it writes: on SQLite (WAL) a transaction that read first and then
+    writes after another connection committed fails at once ("database is locked", no
+    wait), so the write lock is taken first. Checked reads, plain reads and listings of
+    two processes at once: none is refused, every one is kept."""
+    case = store.open_case(case_opened_payload("2024-03-01"), recorded_by="担当")
+    other = backend.open()
+    token = UUID("00000000-0000-4000-8000-00000000beef")  # no event: unchanged at version 0
+    failures: list[BaseException] = []
+
+    def reads(app: CaseLog, first: int, checked: bool) -> None:
+        try:
+            for n in range(first, first + 60):
+                if checked:
+                    noted = app.note_access(case.id, reader="監査 次郎", role="auditor",
+                                            endpoint=f"c{n}", as_of=None, on=None,
+                                            unchanged=[(token, 0)])  # fmt: skip
+                    assert noted
+                else:
+                    app.note_listing([case.id], reader="担当 一郎", role="staff",
+                                     endpoint=f"l{n}", on=None)  # fmt: skip
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=reads, args=(app, k * 60, k % 2 == 0))
+               for k, app in enumerate((store, other, other, store))]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert failures == []
+    endpoints = {e["endpoint"] for e in store.access_entries(case.id)}
+    assert endpoints == {f"{'c' if k % 2 == 0 else 'l'}{n}"
+                         for k in range(4) for n in range(k * 60, k * 60 + 60)}  # fmt: skip
+    assert store.access.verify(str(case.id)) == []
+
+
 def test_a_row_altered_in_the_database_is_named_by_the_chain_check(
     backend: Backend, store: CaseLog
 ) -> None:
