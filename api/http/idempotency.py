@@ -15,7 +15,6 @@ from typing import Any
 from uuid import UUID, uuid5
 
 import orjson
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import register_topic
 
@@ -125,11 +124,15 @@ def first_answer(cases: CaseLog, key: tuple[Principal, str]) -> Answer | None:
 
 
 def _find(cases: CaseLog, rid: UUID) -> IdempotencyRecord | None:
-    try:
-        found: Aggregate = cases.repository.get(rid)
-    except AggregateNotFoundError:
-        return None
-    return found if isinstance(found, IdempotencyRecord) else None
+    """The key's record: its one event, read in one query (a record is never changed nor
+    snapshotted; the repository would ask the snapshots first, a round trip more on
+    every write made with a key)."""
+    for event in cases.events.get(rid, limit=1):
+        if not isinstance(event, IdempotencyRecord.Stored):
+            return None
+        found: IdempotencyRecord | None = event.mutate(None)
+        return found
+    return None
 
 
 class IdempotencyKeyReused(ValueError):

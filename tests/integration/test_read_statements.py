@@ -231,3 +231,24 @@ def test_on_postgresql_a_dashboard_is_the_views_the_rows_and_its_access_entry(
         assert client.get("/web/").status_code == 200
     assert len(_access(sent)) == 1
     assert len(sent) == 4, sent
+
+
+def test_a_write_with_a_key_reads_its_key_once_and_not_from_the_snapshots(
+    backend: Backend, http: tuple[TestClient, dict[str, str], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """An Idempotency-Key's record is one event, never snapshotted: one query finds it
+    (the repository asked the snapshots first, a round trip more on every keyed write)."""
+    from tests.integration.sample import EVENTS
+
+    client, auth, case_id = http
+    body = {"type": "contact_recorded", **EVENTS[4][1]}
+    keyed = {**auth, "Idempotency-Key": "contact-2024-10-15"}
+    with counting_statements(monkeypatch) as sent:
+        first = client.post(f"/cases/{case_id}/events", json=body, headers=keyed)
+    assert first.status_code == 201
+    assert not [s for s in sent if "snapshots" in s], sent
+    with counting_statements(monkeypatch) as sent:
+        again = client.post(f"/cases/{case_id}/events", json=body, headers=keyed)
+    assert again.status_code == 201 and again.json() == first.json()  # the same answer
+    assert not [s for s in sent if "snapshots" in s], sent
