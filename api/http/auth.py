@@ -22,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
@@ -148,8 +148,37 @@ class Claim:
     remembered: bool = False
 
 
+T = TypeVar("T")
+
 #: Tokens a process remembers between requests (least recently used forgotten first).
 REMEMBERED_TOKENS = 1024
+
+
+class Remembered(Generic[T]):
+    """What a process read of its callers, by key, least recently used forgotten first
+    beyond ``size`` (tokens here, web sessions in :mod:`api.web.session`; thread-safe)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> T | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def keep(self, key: str, value: T | None) -> None:
+        """Remember ``value`` under ``key`` (None: forget what was there)."""
+        with self._lock:
+            if value is None:
+                self._items.pop(key, None)
+                return
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,8 +219,7 @@ class TokenStore:
     def __init__(self, cases: CaseLog, clock: Callable[[], datetime] = utc_now) -> None:
         self.cases = cases
         self.clock = clock
-        self._claims: OrderedDict[str, Claim] = OrderedDict()
-        self._claims_lock = threading.Lock()
+        self._claims: Remembered[Claim] = Remembered(REMEMBERED_TOKENS)
 
     def create(
         self,
@@ -244,13 +272,7 @@ class TokenStore:
             return known
         digest = _digest(token)
         read = self._read_claim(digest)
-        with self._claims_lock:
-            if read is None:
-                self._claims.pop(digest, None)
-            else:
-                self._claims[digest] = read
-                while len(self._claims) > REMEMBERED_TOKENS:
-                    self._claims.popitem(last=False)
+        self._claims.keep(digest, read)
         return read
 
     def remembered(self, token: str) -> Claim | None:
@@ -260,10 +282,7 @@ class TokenStore:
         if not self.cases.access.checks_unchanged:
             return None
         digest = _digest(token)
-        with self._claims_lock:
-            known = self._claims.get(digest)
-            if known is not None:
-                self._claims.move_to_end(digest)
+        known = self._claims.get(digest)
         if known is None or self.clock() >= known.expires:
             return None
         return Claim(known.principal, known.expires, known.unchanged, remembered=True)

@@ -34,7 +34,6 @@ import contextlib
 import hashlib
 import secrets
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,7 +46,7 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import register_topic
 
 from api.http.accounts import AccountStore, principal_of
-from api.http.auth import Principal, TokenStore
+from api.http.auth import Principal, Remembered, TokenStore
 from domain.accounts import Account
 from domain.history import utc_now
 from domain.store.application import CaseLog
@@ -281,8 +280,7 @@ class WebSignIn:
         self.throttle = SignInThrottle(lambda: self.clock())
         self._failures: dict[tuple[str, str], int] = {}  # (source digest, window) → count
         self._failures_lock = threading.Lock()
-        self._claims: OrderedDict[str, SessionClaim] = OrderedDict()
-        self._claims_lock = threading.Lock()
+        self._claims: Remembered[SessionClaim] = Remembered(REMEMBERED_SESSIONS)
 
     # -- bearer tokens (scripts, tests) ------------------------------------------------
 
@@ -362,23 +360,14 @@ class WebSignIn:
             return None
         key = _sha(secret)
         fresh = fresh or not self.cases.access.checks_unchanged  # in memory: cannot check
-        with self._claims_lock:
-            known = None if fresh else self._claims.get(key)
-            if known is not None:
-                self._claims.move_to_end(key)
+        known = None if fresh else self._claims.get(key)
         if known is not None and self.clock() < known.until:
             return SessionClaim(known.principal, known.until, known.unchanged, remembered=True)
         live = self._live(secret)
         read = None
         if live is not None and live[0].restriction is None:
             read = SessionClaim(live[0].principal, live[1], live[2])
-        with self._claims_lock:
-            if read is None or not read.unchanged:
-                self._claims.pop(key, None)
-            else:
-                self._claims[key] = read
-                while len(self._claims) > REMEMBERED_SESSIONS:
-                    self._claims.popitem(last=False)
+        self._claims.keep(key, read if read is not None and read.unchanged else None)
         return read
 
     def _live(
@@ -437,8 +426,7 @@ class WebSignIn:
         return SessionState(principal_of(account), account, restriction)
 
     def sign_out(self, secret: str) -> None:
-        with self._claims_lock:  # other processes: the session's version has moved
-            self._claims.pop(_sha(secret), None)
+        self._claims.keep(_sha(secret), None)  # other processes: its version has moved
         session = self._session(secret)
         if session is not None and not session.ended:
             session.trigger_event(type(session).Ended, timestamp=self.clock())

@@ -25,6 +25,14 @@ from tests.integration.conftest import PG_DSN, Backend
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
+def _together(threads: list[threading.Thread]) -> None:
+    """Start every thread, then wait for all of them."""
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def _table(backend: Backend, name: str = "teichaku_access") -> str:
     if backend.name == "sqlite":
         return name
@@ -62,12 +70,8 @@ def test_concurrent_reads_of_one_case_in_two_processes_are_all_kept_in_one_chain
         except BaseException as exc:  # an abort would show here: there is no retry left
             failures.append(exc)
 
-    threads = [threading.Thread(target=reads, args=(app, k * 15))
-               for k, app in enumerate((store, other, store, other))]  # fmt: skip
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _together([threading.Thread(target=reads, args=(app, k * 15))
+               for k, app in enumerate((store, other, store, other))])  # fmt: skip
 
     assert failures == []
     endpoints = {e["endpoint"] for e in store.access_entries(case.id)}
@@ -105,12 +109,8 @@ def test_checked_entries_racing_with_other_writers_in_two_processes_all_land(
         except BaseException as exc:
             failures.append(exc)
 
-    threads = [threading.Thread(target=reads, args=(app, k * 60, k % 2 == 0))
-               for k, app in enumerate((store, other, other, store))]  # fmt: skip
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _together([threading.Thread(target=reads, args=(app, k * 60, k % 2 == 0))
+               for k, app in enumerate((store, other, other, store))])  # fmt: skip
 
     assert failures == []
     endpoints = {e["endpoint"] for e in store.access_entries(case.id)}

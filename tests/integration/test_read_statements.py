@@ -57,6 +57,16 @@ def _access(sent: list[str]) -> list[str]:
     return [s for s in sent if "teichaku_access" in s]
 
 
+def _the_case_and_its_checked_entry(backend: Backend, sent: list[str]) -> None:
+    """The statements of a read of one case whose caller this process remembers: the
+    case's fast-forward, and the access entry that checks the caller (on SQLite one
+    statement more in its transaction); no token, session or account is loaded."""
+    assert len(_access(sent)) == ACCESS_ENTRY[backend.name]
+    assert len(sent) <= 1 + ACCESS_ENTRY[backend.name] + (backend.name == "sqlite"), sent
+    loads = [s for s in sent if s.removeprefix("[SQL('").startswith("SELECT *") and "events" in s]
+    assert len(loads) == 1, sent
+
+
 def test_a_case_read_is_its_principal_its_case_and_its_access_entry(
     backend: Backend, http: tuple[TestClient, dict[str, str], str],
     monkeypatch: pytest.MonkeyPatch,
@@ -65,11 +75,7 @@ def test_a_case_read_is_its_principal_its_case_and_its_access_entry(
     with counting_statements(monkeypatch) as sent:
         answer = client.get(f"/cases/{case_id}/entitlement", headers=auth)
     assert answer.status_code == 200
-    assert len(_access(sent)) == ACCESS_ENTRY[backend.name]
-    # The case, and the entry that checks the token this process remembers (0058).
-    assert len(sent) <= 1 + ACCESS_ENTRY[backend.name] + (backend.name == "sqlite"), sent
-    loads = [s for s in sent if s.removeprefix("[SQL('").startswith("SELECT *") and "events" in s]
-    assert len(loads) == 1, sent  # the case's fast-forward; the token is not read
+    _the_case_and_its_checked_entry(backend, sent)  # the token is not read (0058)
 
 
 @ON_POSTGRESQL
@@ -208,12 +214,8 @@ def test_a_case_page_is_its_case_and_its_access_entry(
     with counting_statements(monkeypatch) as sent:
         page = client.get(f"/web/cases/{case_id}")
     assert page.status_code == 200
-    assert len(_access(sent)) == ACCESS_ENTRY[backend.name]
-    # The case, and the entry that checks the session this process remembers (decision
-    # 0059: the session and its token were read too, before, on every page).
-    assert len(sent) <= 1 + ACCESS_ENTRY[backend.name] + (backend.name == "sqlite"), sent
-    loads = [s for s in sent if s.removeprefix("[SQL('").startswith("SELECT *") and "events" in s]
-    assert len(loads) == 1, sent  # the case's fast-forward; the session is not read
+    # The session and its token are not read (decision 0059: before, on every page).
+    _the_case_and_its_checked_entry(backend, sent)
 
 
 @ON_POSTGRESQL
