@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from domain.store.access_table import AccessEntry, stream_of
+from domain.store.access_table import INDEX_BATCH, AccessEntry, stream_of
 from domain.store.application import CaseLog, persistence_env
 from tests.factories import case_opened_payload
 from tests.integration.conftest import PG_DSN, Backend
@@ -220,6 +220,26 @@ def test_a_listing_is_indexed_after_the_answer_and_found_before_and_after(
                        on=None)  # fmt: skip
     assert [e["endpoint"] for e in store.access_entries(second)] == ["/cases", "web:dashboard"]
     assert [e["endpoint"] for e in store.access_entries(first)] == ["/cases"]
+
+
+def test_a_backlog_of_listings_is_indexed_in_batches_each_found_once(
+    backend: Backend, store: CaseLog
+) -> None:
+    """Listings left unindexed (a process without a follower wrote them) are indexed a
+    batch per transaction (:data:`INDEX_BATCH`): every one, each pair once, in order."""
+    first, second = _two_cases(store)
+    total = INDEX_BATCH * 2 + 7  # three batches, the last one short
+    for n in range(total):
+        store.note_listing([first, second] if n % 2 else [first], reader="支援員 一",
+                           role="staff", endpoint=f"/l{n}", on=None)  # fmt: skip
+    assert store.access.index_listings(INDEX_BATCH + 1) == INDEX_BATCH + 1  # up to the limit
+    assert store.access.index_listings() == total - INDEX_BATCH - 1
+    assert store.access.index_listings() == 0
+    cases = _table(backend, "teichaku_access_cases")
+    assert backend.select(f"SELECT COUNT(*) FROM {cases}")[0][0] == total + total // 2
+    assert [e["endpoint"] for e in store.access_entries(first)] == [f"/l{n}" for n in range(total)]
+    assert [e["endpoint"] for e in store.access_entries(second)] == [
+        f"/l{n}" for n in range(total) if n % 2]  # fmt: skip
 
 
 def test_the_listings_not_yet_indexed_are_read_by_index(backend: Backend, store: CaseLog) -> None:
