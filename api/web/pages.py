@@ -143,15 +143,16 @@ def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTM
     return response
 
 
-def _guarded(request: Request, render: Any) -> Response:
+def _guarded(request: Request, render: Any, *, reads: bool = False) -> Response:
     """``render(principal)`` for the request's session, or the page that says why not.
 
-    A page that only reads (GET) takes the principal this process remembers of the
-    session (decision 0059): its first access entry is written only while the session,
-    its token or account are unchanged (:func:`api.http.access_log.checking`); a page
-    that wrote no entry reads the session before it answers. If either finds a change,
-    the session is read now and the page made again. A form that writes reads it now."""
-    if request.method not in ("GET", "HEAD"):
+    A page that only reads (GET, or a form that only reads: ``reads``, the dashboard's
+    posted search) takes the principal this process remembers of the session (decision
+    0059): its first access entry is written only while the session, its token or
+    account are unchanged (:func:`api.http.claim_check.checking`); a page that wrote no
+    entry reads the session before it answers. If either finds a change, the session is
+    read now and the page made again. A form that writes reads it now."""
+    if not reads and request.method not in ("GET", "HEAD"):
         return _answered(request, render, None)
     sign_in: WebSignIn = request.app.state.web_sign_in
     secret = request.cookies.get(COOKIE, "")
@@ -310,7 +311,7 @@ def _dashboard(request: Request, params: dict[str, str]) -> Response:
                      offices=board.offices, today=today, office=office,
                      next_cursor=board.next_cursor, behind=board.behind, board=board)  # fmt: skip
 
-    return _guarded(request, render)
+    return _guarded(request, render, reads=True)  # a search is posted, and only reads
 
 
 def _page_cursor(token: str | None) -> Cursor | None:

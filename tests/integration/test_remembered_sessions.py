@@ -157,3 +157,19 @@ def test_a_token_session_ends_when_its_token_is_revoked_in_another_process(
         tokens.revoke(info.id, "テスト")
         for path in _pages(case_id):
             assert _to_login(client.get(path, follow_redirects=False)), path
+
+
+def test_a_posted_search_only_reads_and_checks_its_session_as_a_page_does(
+    backend: Backend, staff: Signed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dashboard's search is posted (a name never goes into an address) but writes
+    nothing: it takes the remembered session too, and a disable holds on the next one."""
+    search = {"q": "テイチャク"}
+    assert staff.client.post("/web/", data=search).status_code == 200  # read, remembered
+    with counting_statements(monkeypatch) as sent:
+        found = staff.client.post("/web/", data=search, follow_redirects=False)
+    assert found.status_code == 200 and OPENED["person"]["name"] in found.text
+    assert not [s for s in sent if "originator_id" in s and "access" not in s
+                and "changed" not in s], sent  # fmt: skip
+    AccountStore(backend.open()).disable(staff.account_id, by="管理者", reason="退職")
+    assert _to_login(staff.client.post("/web/", data=search, follow_redirects=False))
