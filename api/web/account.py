@@ -21,6 +21,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.http.accounts import AccountStore, PasswordRefused, new_totp_secret, totp_uri
 from api.http.auth import Forbidden, Principal
@@ -192,7 +193,7 @@ async def set_password(request: Request) -> Response:
             "/web/account?saved=password" if not first else "/web/", status_code=303
         )
 
-    return _own(request, write)
+    return await run_in_threadpool(_own, request, write)
 
 
 @router.get("/web/account/totp")
@@ -237,7 +238,7 @@ async def enrol_totp(request: Request) -> Response:
             return _totp_page(request, state, account, secret, message, 422)
         return RedirectResponse("/web/account?saved=totp", status_code=303)
 
-    return _own(request, write)
+    return await run_in_threadpool(_own, request, write)
 
 
 @router.post("/web/account/totp/remove")
@@ -255,7 +256,7 @@ async def remove_totp(request: Request) -> Response:
         store.remove_totp(account.id, by=account.display_name)
         return RedirectResponse("/web/account?saved=totp-removed", status_code=303)
 
-    return _own(request, write)
+    return await run_in_threadpool(_own, request, write)
 
 
 @router.post("/web/account/tokens")
@@ -288,7 +289,7 @@ async def create_token(request: Request) -> Response:
                 "必要ならもう一度発行してください"))  # fmt: skip
         return _account_page(request, state, account, token=answer["secret"], token_days=days)
 
-    return _own(request, write)
+    return await run_in_threadpool(_own, request, write)
 
 
 @router.post("/web/account/sign-out-everywhere")
@@ -302,4 +303,4 @@ async def sign_out_everywhere(request: Request) -> Response:
         response.delete_cookie(COOKIE)
         return response
 
-    return _own(request, write)
+    return await run_in_threadpool(_own, request, write)

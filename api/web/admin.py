@@ -22,6 +22,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.http.accounts import SETUP_CODE_LIFETIME, AccountExists, AccountStore
 from api.http.auth import AlreadyRevoked, Forbidden, Principal, UnknownToken
@@ -118,7 +119,7 @@ async def add_account(request: Request) -> Response:
             return _accounts(request, principal, notice=notice, created=created)
         return _accounts(request, principal, code=answer["secret"], created=created)
 
-    return _admin(request, write)
+    return await run_in_threadpool(_admin, request, write)
 
 
 @router.post("/web/admin/settings/totp")
@@ -130,7 +131,7 @@ async def totp_setting(request: Request) -> Response:
         _store(request).set_totp_requirement(form.get("required") == "on", principal.name)
         return RedirectResponse("/web/admin/accounts?saved=totp#settings-h", status_code=303)
 
-    return _admin(request, write)
+    return await run_in_threadpool(_admin, request, write)
 
 
 @router.get("/web/admin/accounts/{account_id}")
@@ -228,7 +229,7 @@ async def account_action(request: Request, account_id: UUID, action: str) -> Res
         return RedirectResponse(f"/web/admin/accounts/{account_id}?saved={action}",
                                 status_code=303)  # fmt: skip
 
-    return _admin(request, write)
+    return await run_in_threadpool(_admin, request, write)
 
 
 @router.get("/web/admin/tokens")
@@ -264,4 +265,4 @@ async def revoke_token(request: Request, token_id: UUID) -> Response:
             return _tokens(request, principal, notice="このトークンはすでに取り消されています")
         return RedirectResponse("/web/admin/tokens?saved=revoked", status_code=303)
 
-    return _admin(request, write)
+    return await run_in_threadpool(_admin, request, write)

@@ -20,6 +20,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.http.access_log import record_listing
 from api.http.auth import Principal, ensure_can_write
@@ -77,7 +78,7 @@ async def open_new_case(request: Request) -> Response:
                 problems = exc.problems
         return _new_case(request, principal, form, problems)
 
-    return _guarded(request, write)
+    return await run_in_threadpool(_guarded, request, write)
 
 
 def _open_cases(

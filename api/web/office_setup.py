@@ -22,6 +22,7 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.http.auth import Forbidden, Principal
 from api.http.routers.office_setup import fee_schedule_of, load_office, read_office_facts
@@ -351,7 +352,7 @@ async def record_setup(request: Request, office_id: str) -> Response:
             f"/web/offices/{office_id_}/setup?{outcome}={answer['version']}#recorded",
             status_code=303)  # fmt: skip
 
-    return _guarded(request, write)
+    return await run_in_threadpool(_guarded, request, write)
 
 
 def _schema_problems(

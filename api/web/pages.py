@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from api.http.access_log import record_access
 from api.http.auth import (
@@ -232,14 +233,20 @@ async def login(request: Request) -> Response:
     """Sign in with login id + password (+ TOTP code), or with a bearer token (scripts,
     tests). A session of 8 hours; failures slow down per (account, source) and per
     source, never per account alone (api.web.session, docs/accounts.md)."""
-    form = await request.form()
-    token = str(form.get("token", "")).strip()
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    # The password's argon2 check (~120 ms) and the store's reads, off the event loop:
+    # they held every other request of the process while they ran.
+    return await run_in_threadpool(_login, request, form)
+
+
+def _login(request: Request, form: dict[str, str]) -> Response:
+    token = form.get("token", "").strip()
     sign_in: WebSignIn = request.app.state.web_sign_in
     source = request.client.host if request.client else ""
     if token:
         return _token_login(request, sign_in, token, source)
-    login_id, password = str(form.get("login_id", "")), str(form.get("password", ""))
-    code = str(form.get("code", ""))
+    login_id, password = form.get("login_id", ""), form.get("password", "")
+    code = form.get("code", "")
     if not login_id.strip() or not password:
         return _login_page(request, 422, "ログインIDとパスワードを入力してください", login_id)
     if sign_in.source_locked(source):
@@ -294,7 +301,7 @@ def dashboard_page(
 async def dashboard_search(request: Request) -> Response:
     """A search is posted: a name or a 受給者証番号 never goes into an address (logs)."""
     posted = {k: str(v) for k, v in (await request.form()).items()}
-    return _dashboard(request, {**dict(request.query_params), **posted})
+    return await run_in_threadpool(_dashboard, request, {**dict(request.query_params), **posted})
 
 
 def _dashboard(request: Request, params: dict[str, str]) -> Response:
@@ -365,7 +372,7 @@ async def record_event(request: Request, case_id: UUID) -> Response:
                 problems = exc.problems  # refused before anything was applied to ``case``
         return _case_view(request, principal, case, event_type, problems, form)
 
-    return _guarded(request, write)
+    return await run_in_threadpool(_guarded, request, write)
 
 
 def _case_view(

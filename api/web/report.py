@@ -18,6 +18,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.http.access_log import record_access
 from api.http.auth import Forbidden, Principal, ensure_can_read, ensure_can_write
@@ -63,7 +64,7 @@ async def report_print(request: Request, case_id: UUID) -> Response:
                      case_id=case_id, view=view, r=view.report, office_copy=office,
                      rule_ids="full" if office else "")  # fmt: skip
 
-    return _guarded(request, render)
+    return await run_in_threadpool(_guarded, request, render, reads=True)  # a printout only reads
 
 
 @router.api_route("/web/cases/{case_id}/report.pdf", methods=["GET", "POST"])
@@ -76,7 +77,7 @@ async def report_pdf(request: Request, case_id: UUID) -> Response:
             return _bad_month(request, principal, case, problems)
         return pdf_response(view, office_copy=_office_copy(request, form))
 
-    return _guarded(request, render)
+    return await run_in_threadpool(_guarded, request, render, reads=True)  # a printout only reads
 
 
 @router.post("/web/cases/{case_id}/report")
@@ -109,7 +110,7 @@ async def share_report(request: Request, case_id: UUID) -> Response:
                 problems = exc.problems
         return _form(request, principal, case, view, problems, form)
 
-    return _guarded(request, write)
+    return await run_in_threadpool(_guarded, request, write)
 
 
 # -- helpers ---------------------------------------------------------------------------
