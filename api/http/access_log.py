@@ -28,23 +28,21 @@ def record_access(
     *,
     as_of: datetime | None,
     on: date | None,
-    unchanged: Sequence[tuple[UUID, int]] = (),
-) -> bool:
+) -> None:
     """Append one entry to the case's access log (a row of the access table, decision 0052).
 
     A read is logged before it is answered; when the disk is full the log cannot be
-    written, and the answer says that this is why the read is refused (503).
-    ``unchanged``: the caller's token and account as this process last read them; False
-    (nothing written) when either changed since (decision 0058). Without it, a pending
-    :func:`checking` is checked (:class:`ClaimChanged` when it fails).
+    written, and the answer says that this is why the read is refused (503). A pending
+    :func:`~api.http.claim_check.checking` is checked with it (:class:`ClaimChanged`,
+    nothing written, when the remembered caller changed since: decisions 0058–0060).
     """
-    check = None if unchanged else pending()
+    check = pending()
     with _writing_the_log():
         noted = cases.note_access(
             case_id, reader=principal.name, role=principal.role, endpoint=endpoint,
-            as_of=as_of, on=on, unchanged=unchanged or (check.unchanged if check else ()),
+            as_of=as_of, on=on, unchanged=check.unchanged if check else (),
         )  # fmt: skip
-    return settled(check, noted)
+    settled(check, noted)
 
 
 def record_listing(

@@ -259,17 +259,12 @@ class TokenStore:
         principal = self._principal(found)  # the token as just read: not read again
         return None if found is None or principal is None else (found.id, principal)
 
-    def claim(self, token: str, *, fresh: bool = False) -> Claim | None:
-        """The token's claim: remembered from an earlier request of this process when it
-        has not expired since (no read: the caller must check ``unchanged`` with its
-        access entry, decision 0058), else read now (and remembered). ``fresh``: read
-        now whatever is remembered. None: unknown, expired, revoked or its account
+    def claim(self, token: str) -> Claim | None:
+        """The token's claim read from the store now, and remembered for the reads that
+        come (:meth:`remembered`). None: unknown, expired, revoked or its account
         disabled."""
         if not token:
             return None
-        known = None if fresh else self.remembered(token)
-        if known is not None:
-            return known
         digest = _digest(token)
         read = self._read_claim(digest)
         self._claims.keep(digest, read)
@@ -288,7 +283,9 @@ class TokenStore:
         return Claim(known.principal, known.expires, known.unchanged, remembered=True)
 
     def _read_claim(self, digest: str) -> Claim | None:
-        found = self._issued(digest)
+        return self._claim_of(self._issued(digest))
+
+    def _claim_of(self, found: AccessToken | None) -> Claim | None:
         read = self._read(found)
         return None if found is None or read is None else Claim(read[0], found.expiry(), read[1])
 
@@ -299,14 +296,10 @@ class TokenStore:
             return None
         return found
 
-    def read_by_id(
-        self, id: UUID
-    ) -> tuple[Principal, datetime, tuple[tuple[UUID, int], ...]] | None:
-        """The token ``id`` as stored now while it is valid: its principal, its expiry and
-        the aggregates read with their versions (a web session's token, decision 0059)."""
-        found = self._load(id)
-        read = self._read(found)
-        return None if found is None or read is None else (read[0], found.expiry(), read[1])
+    def read_by_id(self, id: UUID) -> Claim | None:
+        """The token ``id`` as stored now while it is valid (a web session's token,
+        decision 0059); not remembered here: the session is."""
+        return self._claim_of(self._load(id))
 
     def principal_of(self, id: UUID) -> Principal | None:
         """The principal of the token ``id`` while it is neither expired nor revoked (and

@@ -86,14 +86,14 @@ def pending() -> ClaimCheck | None:
     return None if check is None or check.checked else check
 
 
-def settled(check: ClaimCheck | None, noted: bool) -> bool:
-    """``noted`` as the caller expects it; with a pending check, a refusal is raised."""
+def settled(check: ClaimCheck | None, noted: bool) -> None:
+    """After an entry written with ``check`` pending: checked, or :class:`ClaimChanged`
+    when the entry was refused (nothing written)."""
     if check is None:
-        return noted
+        return
     if not noted:
         raise ClaimChanged
     check.checked = True
-    return True
 
 
 #: GET and HEAD only: a read; every other method may write, and reads its caller now.
@@ -138,7 +138,7 @@ class ReadRoute(APIRoute):
 async def _still(request: Request, check: ClaimCheck) -> bool:
     """Does the token, read now, give the principal the request went on with?"""
     tokens: TokenStore = request.app.state.tokens
-    now = await run_in_threadpool(tokens.claim, check.secret, fresh=True)
+    now = await run_in_threadpool(tokens.claim, check.secret)
     return now is not None and now.principal == check.principal
 
 

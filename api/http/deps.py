@@ -10,7 +10,6 @@ every projection the router shows shares.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated
@@ -91,7 +90,7 @@ async def current_principal(request: Request, secret: BearerDep, tokens: TokensD
         if known is not None:
             check.expect(known.unchanged, known.principal, secret)
             return known.principal
-    claim = await run_in_threadpool(tokens.claim, secret, fresh=True)
+    claim = await run_in_threadpool(tokens.claim, secret)
     if claim is None:
         raise NotAuthenticated()
     return claim.principal
@@ -155,10 +154,6 @@ AsOfQuery = Annotated[
 
 
 async def read_window(cases: CasesDep, on: OnQuery = None, as_of: AsOfQuery = None) -> ReadWindow:
-    return _window(cases, on, as_of)
-
-
-def _window(cases: CaseLog, on: str | None, as_of: str | None) -> ReadWindow:
     day = parse_day(on, "on") if on is not None else tokyo_date(cases.clock())
     instant = parse_instant(as_of, "as_of") if as_of is not None else None
     return ReadWindow(day, instant)
@@ -191,98 +186,62 @@ class CaseRead:
 
 def readable_case(
     request: Request,
-    secret: BearerDep,
-    tokens: TokensDep,
+    principal: PrincipalDep,
     cases: CasesDep,
+    window: ReadWindowDep,
     case_id: UUID,
-    on: OnQuery = None,
-    as_of: AsOfQuery = None,
 ) -> CaseRead:
     """The case (loaded once: cached, or latest snapshot + later events), once the caller
     may read it.
 
-    The caller is authenticated here, not by :func:`current_principal`: FastAPI runs each
-    plain ``def`` dependency in its thread pool, and a hop there is ~0.15 ms (issue 24);
-    a case read now takes two (this, and its route) instead of three."""
-
-    def load(window: ReadWindow, principal: Principal) -> tuple[list[Recorded], Reading]:
-        case = cases.get_case(case_id)
-        ensure_can_read(principal, case_office(case))
-        return case.records, read_case(case, window.on, window.as_of)
-
-    return _claimed_read(request, secret, tokens, cases, case_id, (on, as_of), load)
+    The caller comes first (401 before anything else of the request is read), from
+    :func:`current_principal`: under the routers' :class:`~api.http.claim_check.ReadRoute`
+    a token this process read before is taken without a read and without a hop to the
+    thread pool, and the access entry below checks it (decisions 0058, 0060). A case
+    read takes two hops (this, and its route)."""
+    case = cases.get_case(case_id)
+    ensure_can_read(principal, case_office(case))
+    reading = read_case(case, window.on, window.as_of)
+    return _authorized_read(request, principal, cases, window, case_id, case.records, reading)
 
 
 def stored_case(
     request: Request,
-    secret: BearerDep,
-    tokens: TokensDep,
+    principal: PrincipalDep,
     cases: CasesDep,
+    window: ReadWindowDep,
     case_id: UUID,
-    on: OnQuery = None,
-    as_of: AsOfQuery = None,
 ) -> CaseRead:
     """The case's rows exactly as stored, never through a snapshot (for chain checks and
-    exports: a deleted or altered row must show, not break the load). Authenticated here,
-    as :func:`readable_case`."""
-
-    def load(window: ReadWindow, principal: Principal) -> tuple[list[Recorded], Reading]:
-        records = cases.stored_records(case_id)
-        ensure_can_read(principal, office_of(records))
-        return records, read_records(records, window.on, window.as_of)
-
-    return _claimed_read(request, secret, tokens, cases, case_id, (on, as_of), load)
+    exports: a deleted or altered row must show, not break the load). The caller as for
+    :func:`readable_case`."""
+    records = cases.stored_records(case_id)
+    ensure_can_read(principal, office_of(records))
+    reading = read_records(records, window.on, window.as_of)
+    return _authorized_read(request, principal, cases, window, case_id, records, reading)
 
 
-def _claimed_read(
-    request: Request, secret: str, tokens: TokenStore, cases: CaseLog, case_id: UUID,
-    window_asked: tuple[str | None, str | None],
-    load: Callable[[ReadWindow, Principal], tuple[list[Recorded], Reading]],
+def _authorized_read(
+    request: Request, principal: Principal, cases: CaseLog, window: ReadWindow,
+    case_id: UUID, records: list[Recorded], reading: Reading,
 ) -> CaseRead:  # fmt: skip
-    """The read as the caller's token allows it, noted in the case's access log.
-
-    Decision 0058: a token this process read in an earlier request is not read again; its
-    access entry is written only if the token (and its account) have no event since, in
-    the entry's own statement. If they have, or if the read is refused with the token as
-    remembered (a 4xx, a 503), the token is read from the store and the read made again
-    once: a revocation, an expiry, a disabled account hold on the next request in every
-    process, and nothing is answered before the entry that proves it is written.
-    """
+    """Note the read (the caller's right to read was checked just before); a remembered
+    caller is checked by this entry (:class:`~api.http.claim_check.ClaimChanged` when it
+    changed: the route makes the request again with the token read now)."""
     route = request.scope.get("route")
     endpoint = getattr(route, "path", request.url.path)
-    for fresh in (False, True):
-        claim = tokens.claim(secret, fresh=fresh)
-        if claim is None:
-            raise NotAuthenticated()
-        try:
-            window = _window(cases, *window_asked)
-            records, reading = load(window, claim.principal)
-            noted = _note_access(cases, case_id, claim.principal, endpoint, window,
-                                 claim.unchanged if claim.remembered else ())  # fmt: skip
-        except Exception:
-            if claim.remembered:
-                continue  # refused as remembered: the token is read before that stands
-            raise
-        if noted is False:
-            continue  # the token or its account changed since: read it now
-        return CaseRead(case_id, records, window, claim.principal, reading)
-    raise AssertionError("a token read from the store is never 'remembered'")
+    _note_access(cases, case_id, principal, endpoint, window)
+    return CaseRead(case_id, records, window, principal, reading)
 
 
 def _note_access(
-    cases: CaseLog, case_id: UUID, principal: Principal, endpoint: str, window: ReadWindow,
-    unchanged: Sequence[tuple[UUID, int]] = (),
-) -> bool | None:  # fmt: skip
-    """THE call site of the access log for reads of a case (``api.http.access_log``):
-    False when ``unchanged`` did not hold (nothing written)."""
+    cases: CaseLog, case_id: UUID, principal: Principal, endpoint: str, window: ReadWindow
+) -> None:
+    """THE call site of the access log for reads of a case (``api.http.access_log``)."""
     # Imported here, not at module top: tests may stand in their own access log module.
     from api.http.access_log import record_access
 
-    noted: bool | None = record_access(
-        cases, case_id, principal, endpoint, as_of=window.as_of, on=window.on,
-        unchanged=unchanged,
-    )  # fmt: skip
-    return noted
+    record_access(cases, case_id, principal, endpoint, as_of=window.as_of, on=window.on)
 
 
 ReadableCase = Annotated[CaseRead, Depends(readable_case)]

@@ -388,10 +388,10 @@ class WebSignIn:
         read: list[tuple[UUID, int]] = []
         if isinstance(session, WebSession):
             token = self.tokens.read_by_id(UUID(session.token_id))
-            found = None if token is None else SessionState(token[0], None, None)
+            found = None if token is None else SessionState(token.principal, None, None)
             if token is not None:
-                until = min(until, token[1])
-                read += token[2]
+                until = min(until, token.expires)
+                read += token.unchanged
         else:
             found = self._account_state(session, read)
         if found is None:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Body, Query, Response
 from api.http import idempotency
 from api.http.answers import json_answer
 from api.http.auth import Principal, ensure_can_record, ensure_can_write
+from api.http.claim_check import ReadRoute
 from api.http.deps import (
     CasesDep,
     IdempotencyKeyDep,
@@ -60,7 +61,7 @@ _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 _MAX_MONTHS = 120  # ten years: far beyond any entitlement, small enough to answer quickly
 
-router = APIRouter(prefix="/cases", tags=["ケース"])
+router = APIRouter(prefix="/cases", tags=["ケース"], route_class=ReadRoute)
 
 
 @router.post("", status_code=201, response_model=CaseCreated, responses=_WRITE_ERRORS)
