@@ -50,6 +50,7 @@ from projections.views.row import CaseRow, case_row, is_current_for
 from projections.views.store import (
     Cursor,
     GenerationMoved,
+    KnownAt,
     Months,
     PostgresViewStore,
     SQLiteViewStore,
@@ -406,6 +407,12 @@ class CaseViews:
         """The cases that have ever belonged to ``office`` (all when ``None``), in opening
         order after ``after``, from the views (no read of the events)."""
         return self.store.office_cases(gen, office, after, limit)
+
+    def known_at(self, case_ids: Sequence[UUID], as_of: dt.datetime,
+                 gen: int | None = None) -> dict[UUID, KnownAt]:  # fmt: skip
+        """These cases as known at ``as_of``, from their known rows and clock pages
+        (:meth:`ViewStore.known_at`, decision 0062): no case is folded."""
+        return self.store.known_at(gen, case_ids, as_of)
 
     # -- reading -----------------------------------------------------------------------
 

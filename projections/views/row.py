@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -35,6 +35,7 @@ from projections.compliance import compliance
 from projections.consent import sharing_days
 from projections.entitlement import Derived, Entitlement, entitlement
 from projections.reading import read_records
+from projections.views.trail import Trail
 
 #: The event types the entitlement fold reads; its status depends on nothing else.
 ENTITLEMENT_TYPES = frozenset(
@@ -45,7 +46,9 @@ ENTITLEMENT_TYPES = frozenset(
 #: 4: every office the case has belonged to (``offices``), for reads as of an instant.
 #: 5: ``derived`` holds only what lists, dashboards and office pages read (issue 24: an
 #: office page decoded ~5.6 kB a row, 60 % of it every sharing day, to read ~0.8 kB).
-ROW_SCHEMA = 5
+#: 6: the case's known rows and clock pages are stored with it (decision 0062); a row of
+#: an older shape has none, and is read ``as_of`` by a fold until it is refolded.
+ROW_SCHEMA = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,9 @@ class CaseRow:
     person: dict[str, Any]
     #: The shape the row was stored in (:data:`ROW_SCHEMA`); an older one is refolded.
     schema: int = ROW_SCHEMA
+    #: What a write stores of the case's past (:mod:`projections.views.trail`): made by
+    #: :func:`case_row`, None on a row read back from the store (never written again).
+    trail: Trail | None = field(default=None, compare=False, repr=False)
 
     @property
     def offices(self) -> tuple[str, ...]:
@@ -143,6 +149,7 @@ def case_row(case_id: UUID, records: Sequence[Recorded], computed_on: dt.date) -
             for m in comp.months
         ),
         person=_person(opened),
+        trail=Trail(tuple(r.recorded_at for r in records), tuple(_entitlement_records(records))),
     )
 
 

@@ -61,7 +61,8 @@ from domain.sealing import PersonKey, has_sealed, reveal
 from domain.store.kek import Kek, KekSource
 from domain.store.keyring import WRAPPING_TABLE
 from domain.store.sql_lists import one_of
-from projections.views.row import ROW_SCHEMA, CaseRow, MonthRow
+from projections.views.row import ROW_SCHEMA, CaseRow, MonthRow, status_segments
+from projections.views.trail import ClockPage, Known, changes
 
 _T = TypeVar("_T")
 #: PostgreSQL's SQLSTATE for "relation … does not exist" (a dropped generation's table).
@@ -192,6 +193,14 @@ class ViewStore(TrackingRecorder):
         """Every office a case has belonged to (a transfer moves it, decision 0031)."""
         return self._q(f"teichaku_case_office_g{gen}")
 
+    def known_table(self, gen: int) -> str:
+        """Each case's list values as known from each instant on (decision 0062)."""
+        return self._q(f"teichaku_case_known_g{gen}")
+
+    def clock_table(self, gen: int) -> str:
+        """Each case's versions' instants, a page of them a row (decision 0062)."""
+        return self._q(f"teichaku_case_clock_g{gen}")
+
     def _later_tables(self, gen: int) -> list[str]:
         """What a generation stored before them gets when a process first reads it: the
         indexes that find stale rows without a scan, and the offices of each case."""
@@ -201,14 +210,19 @@ class ViewStore(TrackingRecorder):
             f"CREATE INDEX IF NOT EXISTS {self._index(gen, 'schema')} ON {case} (row_schema)",
             f"CREATE TABLE IF NOT EXISTS {self.office_table(gen)} (office_id TEXT, "
             "case_id TEXT, PRIMARY KEY (office_id, case_id))",
+            f"CREATE TABLE IF NOT EXISTS {self.known_table(gen)} (case_id TEXT, "
+            "known_from TEXT, office_id TEXT, opened_on TEXT, segments TEXT, "
+            "PRIMARY KEY (case_id, known_from))",
+            f"CREATE TABLE IF NOT EXISTS {self.clock_table(gen)} (case_id TEXT, "
+            "page INTEGER, earliest TEXT, n INTEGER, stamps TEXT, PRIMARY KEY (case_id, page))",
         ]
 
     def _ensure_later_tables(self, gen: int) -> None:
         """:meth:`_later_tables` for a generation stored before them (once per process)."""
         if gen in self._later:
             return
-        with self._tx(commit=False) as c:
-            have = self._has_table(c, f"teichaku_case_office_g{gen}")
+        with self._tx(commit=False) as c:  # the newest of them
+            have = self._has_table(c, f"teichaku_case_clock_g{gen}")
         if not have:
             with self._tx(commit=True) as c:
                 for sql in self._later_tables(gen):
@@ -262,6 +276,8 @@ class ViewStore(TrackingRecorder):
             self._run(c, f"DROP TABLE IF EXISTS {self.case_table(gen)}")
             self._run(c, f"DROP TABLE IF EXISTS {self.month_table(gen)}")
             self._run(c, f"DROP TABLE IF EXISTS {self.office_table(gen)}")
+            self._run(c, f"DROP TABLE IF EXISTS {self.known_table(gen)}")
+            self._run(c, f"DROP TABLE IF EXISTS {self.clock_table(gen)}")
             self._run(c, f"DELETE FROM {self._q(PROGRESS)} WHERE generation = %s", (gen,))
 
     # -- generations -------------------------------------------------------------------
@@ -363,8 +379,9 @@ class ViewStore(TrackingRecorder):
             used = self._resolve(c, gen)
             if tracking is not None and gen is not None and used != gen:
                 raise GenerationMoved(gen, used)
+            stored = self._stored_versions(c, used, rows)
             for row in rows:
-                self._upsert(c, used, row, entries[row.case_id])
+                self._upsert(c, used, row, entries[row.case_id], stored.get(row.case_id, 0))
             if tracking is not None:
                 self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
         return used
@@ -373,8 +390,9 @@ class ViewStore(TrackingRecorder):
         """Rows of a rebuild, with the rebuild's progress marks, in one transaction."""
         entries = self._prepared(rows)
         with self._tx(commit=True) as c:
+            stored = self._stored_versions(c, gen, rows)
             for row in rows:
-                self._upsert(c, gen, row, entries[row.case_id])
+                self._upsert(c, gen, row, entries[row.case_id], stored.get(row.case_id, 0))
                 self._run(
                     c, f"INSERT INTO {self._q(PROGRESS)} VALUES (%s, %s) ON CONFLICT DO NOTHING",
                     (gen, str(row.case_id)),
@@ -385,7 +403,21 @@ class ViewStore(TrackingRecorder):
             self._run(c, f"SELECT case_id FROM {self._q(PROGRESS)} WHERE generation = %s", (gen,))
             return {str(r["case_id"]) for r in c.fetchall()}
 
-    def _upsert(self, c: Any, gen: int, row: CaseRow, entry: _Prepared) -> None:
+    def _stored_versions(self, c: Any, gen: int, rows: Sequence[CaseRow]) -> dict[UUID, int]:
+        """The version stored of each row's case whose known rows and clock are stored
+        with it (a row of an older shape has none: 0, everything is written)."""
+        if not rows:
+            return {}
+        among, params = one_of("case_id", [str(r.case_id) for r in rows], array=self.arrays)
+        self._run(
+            c, f"SELECT case_id, version FROM {self.case_table(gen)} WHERE {among} "
+            f"AND row_schema >= {TRAIL_SCHEMA}", params,
+        )  # fmt: skip
+        return {UUID(str(r["case_id"])): int(r["version"]) for r in c.fetchall()}
+
+    def _upsert(
+        self, c: Any, gen: int, row: CaseRow, entry: _Prepared, stored_version: int
+    ) -> None:
         table = self.case_table(gen)
         person, number_ix, ix_kek = entry
         values = (
@@ -428,6 +460,41 @@ class ViewStore(TrackingRecorder):
             ]  # fmt: skip
             marks = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(row.months))
             self._run(c, f"INSERT INTO {months} VALUES {marks}", month_values)
+        self._write_trail(c, gen, row, stored_version)
+
+    def _write_trail(self, c: Any, gen: int, row: CaseRow, stored_version: int) -> None:
+        """The case's known rows and clock pages that its records after ``stored_version``
+        change (:func:`projections.views.trail.changes`), in the row's transaction."""
+        if row.trail is None:
+            raise ValueError("a row read back from the store cannot be written")
+        latest = Known(row.opened_at, row.office_id, row.opened_on, row.segments)
+        found = changes(row.trail, stored_version, status_segments, latest)
+        case_id = str(row.case_id)
+        if found.known_from is not None:
+            table = self.known_table(gen)
+            self._run(c, f"DELETE FROM {table} WHERE case_id = %s AND known_from >= %s",
+                      (case_id, utc_text(found.known_from)))  # fmt: skip
+            values: list[Any] = [
+                v for k in found.known
+                for v in (case_id, utc_text(k.known_from), k.office_id,
+                          None if k.opened_on is None else k.opened_on.isoformat(),
+                          _json([(d.isoformat(), st) for d, st in k.segments]))
+            ]  # fmt: skip
+            marks = ", ".join(["(%s, %s, %s, %s, %s)"] * len(found.known))
+            self._run(c, f"INSERT INTO {table} VALUES {marks} ON CONFLICT DO NOTHING", values)
+        if found.pages:
+            table = self.clock_table(gen)
+            pages: list[Any] = [
+                v for p in found.pages
+                for v in (case_id, p.page, utc_text(p.earliest), len(p.stamps),
+                          _json([_micros(at) for at in p.stamps]))
+            ]  # fmt: skip
+            marks = ", ".join(["(%s, %s, %s, %s, %s)"] * len(found.pages))
+            self._run(
+                c, f"INSERT INTO {table} VALUES {marks} ON CONFLICT (case_id, page) DO UPDATE "
+                "SET earliest = excluded.earliest, n = excluded.n, stamps = excluded.stamps "
+                f"WHERE excluded.n >= {table}.n", pages,
+            )  # fmt: skip
 
     def _seal(self, data: bytes) -> bytes:
         """Personal data is encrypted with the store's cipher when the store has one."""
@@ -678,6 +745,33 @@ class ViewStore(TrackingRecorder):
             return [(UUID(str(r["case_id"])), dt.datetime.fromisoformat(str(r["opened_at"])))
                     for r in c.fetchall()]  # fmt: skip
 
+    def known_at(
+        self, gen: int | None, case_ids: Sequence[UUID], as_of: dt.datetime
+    ) -> dict[UUID, KnownAt]:
+        """Each case as known at ``as_of`` from its known rows and clock (decision 0062),
+        in one statement: what ``GET /cases?as_of=…`` shows, without a fold. A case whose
+        row is of an older shape (none stored) answers :data:`FOLD`."""
+        if not case_ids:
+            return {}
+        among, params = one_of("v.case_id", [str(i) for i in case_ids], array=self.arrays)
+        at = utc_text(as_of)
+
+        def read(c: Any, used: int) -> dict[UUID, KnownAt]:
+            known, clock = self.known_table(used), self.clock_table(used)
+            self._run(
+                c, "SELECT v.case_id, v.row_schema, k.office_id, k.opened_on, k.segments, "
+                f"p.page, p.stamps FROM {self.case_table(used)} v "
+                f"LEFT JOIN {known} k ON k.case_id = v.case_id AND k.known_from = "
+                f"(SELECT MAX(known_from) FROM {known} WHERE case_id = v.case_id "
+                "AND known_from <= %s) "
+                f"LEFT JOIN {clock} p ON p.case_id = v.case_id AND p.page = "
+                f"(SELECT MAX(page) FROM {clock} WHERE case_id = v.case_id AND earliest <= %s) "
+                f"WHERE {among}", [at, at, *params],
+            )  # fmt: skip
+            return {UUID(str(r["case_id"])): _known_at(r, as_of) for r in c.fetchall()}
+
+        return self._reading(gen, read)
+
     # -- the log, read by position (no scan) -------------------------------------------
 
     def _tracking_table(self) -> str:
@@ -726,7 +820,8 @@ class ViewStore(TrackingRecorder):
         or a rebuild), so no plan waits on autovacuum to find its index."""
         gen = self.active_generation() or 1
         tables = [self._q(events), *([self._q(snapshots)] if snapshots else []),
-                  self.case_table(gen), self.month_table(gen), self.office_table(gen)]  # fmt: skip
+                  self.case_table(gen), self.month_table(gen), self.office_table(gen),
+                  self.known_table(gen), self.clock_table(gen)]  # fmt: skip
         with self._tx(commit=True) as c:
             for table in tables:
                 self._run(c, f"ANALYZE {table}")
@@ -952,6 +1047,36 @@ def _month_row(m: Any) -> MonthRow:
 
 def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
+
+
+#: The first row shape whose known rows and clock pages are stored with it.
+TRAIL_SCHEMA = 6
+#: A case as known at an instant (decision 0062): (office, opening day, status segments,
+#: version); None: not opened then; :data:`FOLD`: no trail stored, fold it.
+KnownAt = tuple[str | None, dt.date, tuple[tuple[dt.date, str], ...], int] | None | str
+FOLD = "fold"
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _micros(at: dt.datetime) -> int:
+    return (at - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+def _known_at(r: Any, as_of: dt.datetime) -> KnownAt:
+    if int(r["row_schema"]) < TRAIL_SCHEMA:
+        return FOLD
+    if r["opened_on"] is None:  # no known row then, or the opening was not known
+        return None
+    if r["page"] is None:  # a known row's own version is in a page: never, but fold then
+        return FOLD
+    stamps = tuple(_EPOCH + dt.timedelta(microseconds=m) for m in orjson.loads(r["stamps"]))
+    version = ClockPage(int(r["page"]), stamps).version_at(as_of)
+    if version is None:
+        return FOLD
+    segments = tuple(
+        (dt.date.fromisoformat(d), str(st)) for d, st in orjson.loads(r["segments"])
+    )
+    return r["office_id"], dt.date.fromisoformat(str(r["opened_on"])), segments, version
 
 
 def utc_text(instant: dt.datetime) -> str:

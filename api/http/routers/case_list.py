@@ -2,9 +2,10 @@
 
 The list reads the stored case view (:mod:`projections.views.follower`), filtered by office in SQL
 and paged by a cursor; the status on ``on`` is read from the row's status segments, so no
-case is replayed. A read ``as_of`` a past instant is answered by the fold of every case
-instead (documented in docs/read-models.md: auditors' replays are rare and exact). Each request is
-noted once in the access log (:class:`domain.listing_access.ListingRead`).
+case is replayed. A read ``as_of`` a past instant is answered from each case's known rows
+and clock pages (decision 0062), and by a fold of the case where the views have none for
+it (a row stored before them) or are still behind the log. Each request is noted once in
+the access log (:class:`domain.listing_access.ListingRead`).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from domain.store.application import CaseLog
 from projections.entitlement import STATUSES, entitlement
 from projections.reading import read_case
 from projections.views.follower import CaseViews
-from projections.views.row import CaseRow
-from projections.views.store import Cursor, utc_text
+from projections.views.row import CaseRow, status_on
+from projections.views.store import FOLD, Cursor, KnownAt, utc_text
 
 _PROBLEM = {"model": ProblemPublic, "content": {"application/problem+json": {}}}
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -72,8 +73,11 @@ def list_cases(
         raise invalid("status", "状態は " + " / ".join(STATUSES) + " のいずれかです")
     after = _cursor(cursor)
     if window.as_of is not None:
-        views, gen = fresh_views(request, response)
-        found, following = _folded(cases, views, gen, window, office, status, after, limit)
+        views = views_of(request)
+        gen, behind = views.fresh(CATCH_UP_LIMIT)
+        response.headers["X-Views-Behind"] = str(behind)
+        known = _Known(cases, views, gen, window, trusted=behind == 0)
+        found, following = _known_then(known, office, status, after, limit)
     else:
         views, gen = fresh_views(request, response)
         rows, nxt = views.page(
@@ -117,29 +121,60 @@ def _from_row(row: CaseRow, window: ReadWindow) -> CaseSummary:
     )  # fmt: skip
 
 
-def _folded(
-    cases: CaseLog, views: CaseViews, gen: int, window: ReadWindow, office: str | None,
-    status: str | None, after: Cursor | None, limit: int,
+class _Known:
+    """Cases as known at ``window.as_of``: from the views' known rows (decision 0062),
+    folded where a case has none or where the views are not ``trusted`` (behind the log:
+    they may not hold everything recorded before ``as_of``)."""
+
+    def __init__(
+        self, cases: CaseLog, views: CaseViews, gen: int, window: ReadWindow, *, trusted: bool
+    ) -> None:
+        self.cases, self.views, self.gen, self.window = cases, views, gen, window
+        self.trusted = trusted
+
+    def summaries(self, case_ids: list[UUID]) -> dict[UUID, CaseSummary | None]:
+        assert self.window.as_of is not None
+        found: dict[UUID, KnownAt] = dict.fromkeys(case_ids, FOLD)
+        if self.trusted:
+            found.update(self.views.known_at(case_ids, self.window.as_of, self.gen))
+        return {case_id: self._summary(case_id, found[case_id]) for case_id in case_ids}
+
+    def _summary(self, case_id: UUID, known: KnownAt) -> CaseSummary | None:
+        if known == FOLD:
+            return _as_of(self.cases, case_id, self.window)
+        if known is None or isinstance(known, str):
+            return None
+        office_id, opened_on, segments, version = known
+        return CaseSummary(
+            case_id=str(case_id), office_id=office_id, opened_on=opened_on,
+            status=status_on(segments, self.window.on), version=version,
+        )  # fmt: skip
+
+
+def _known_then(
+    known: _Known, office: str | None, status: str | None, after: Cursor | None, limit: int,
 ) -> tuple[list[CaseSummary], Cursor | None]:  # fmt: skip
     """``as_of``: the cases that ever belonged to ``office`` (from the views' index, in
-    opening order), each folded as known then; only those, and only until the page is
-    full (one more tells whether there is a next page)."""
-    assert window.as_of is not None
+    opening order), each as known then; only those, and only until the page is full (one
+    more tells whether there is a next page)."""
+    as_of = known.window.as_of
+    assert as_of is not None
     out: list[tuple[Cursor, CaseSummary]] = []
+    size = max(limit, 50)
     while len(out) <= limit:
-        batch = views.office_case_ids(office, after, max(limit, 50), gen)
+        batch = known.views.office_case_ids(office, after, size, known.gen)
+        then = [case_id for case_id, opened_at in batch if opened_at <= as_of]  # else unknown
+        summaries = known.summaries(then)
         for case_id, opened_at in batch:
             after = Cursor(utc_text(opened_at), str(case_id))
-            if opened_at > window.as_of:  # opened later: not known then (no fold)
-                continue
-            summary = _as_of(cases, case_id, window)
+            summary = summaries.get(case_id)
             if summary is None or (office is not None and summary.office_id != office):
                 continue
             if status is None or summary.status == status:
                 out.append((after, summary))
                 if len(out) > limit:
                     break
-        if len(batch) < max(limit, 50):
+        if len(batch) < size:
             break
     page = out[:limit]
     return [s for _, s in page], (page[-1][0] if len(out) > limit else None)
