@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from domain.history import Fact, Recorded
+from domain.history import Fact, History, Recorded
 from domain.payloads import AMENDMENT_TYPES, CaseOpened, EvidenceReceived, Hired, Resigned
 from domain.rules.cal import day_after
 from projections.compliance import compliance
 from projections.consent import sharing_days
 from projections.entitlement import Derived, Entitlement, entitlement
-from projections.reading import read_records
+from projections.reading import Reading, read_records
 from projections.views.trail import Trail
 
 #: The event types the entitlement fold reads; its status depends on nothing else.
@@ -242,21 +242,81 @@ def _derived(ent: Entitlement) -> dict[str, Any]:
 def status_segments(records: Sequence[Recorded]) -> tuple[tuple[dt.date, str], ...]:
     """Where the entitlement's status changes, as (first day, status), by the fold itself."""
     relevant = read_records(_entitlement_records(records), dt.date.min)
+    return _segments(relevant, {})[0]
+
+
+def segments_as_known(known: Sequence[Sequence[Recorded]]) -> list[tuple[tuple[dt.date, str], ...]]:
+    """:func:`status_segments` of each of these record sets (each the one before it and
+    more: a case as known at successive instants), reusing the evaluations that cannot
+    differ from the set before's.
+
+    The status on a day (and the days it names) is a fold of the facts in effect on that
+    day and the opening (:func:`projections.entitlement._entitlement`). On a day before
+    the earliest effective day of any fact that differs between two sets, the two folds
+    read the same facts: the evaluation of the set before is the answer. The opening is
+    read on every day, so one that differs changes every day (a guard: the case's
+    invariants refuse a fact effective before the opening day, so the opening's own day
+    already bounds the reuse in every history they accept)."""
+    out: list[tuple[tuple[dt.date, str], ...]] = []
+    before: tuple[History, _Evaluations] | None = None
+    for records in known:
+        relevant = read_records(_entitlement_records(records), dt.date.min)
+        reuse: _Evaluations = {}
+        if before is not None:
+            first = _first_difference(before[0], relevant.history)
+            reuse = {day: found for day, found in before[1].items() if day < first}
+        segments, evaluated = _segments(relevant, reuse)
+        out.append(segments)
+        before = (relevant.history, evaluated)
+    return out
+
+
+#: Each day a status was evaluated on: the status and the days the evaluation named.
+_Evaluations = dict[dt.date, tuple[str, tuple[dt.date, ...]]]
+
+
+def _segments(
+    relevant: Reading, reuse: _Evaluations
+) -> tuple[tuple[tuple[dt.date, str], ...], _Evaluations]:
     facts = relevant.history.facts
     # A fact takes effect on its day or, like a resignation opening the JOB-3 grace, the
     # day after; every evaluation may name further days: evaluate until none is new.
     todo = {dt.date.min, *(d for f in facts for d in _around(f.effective_on))}
-    status: dict[dt.date, str] = {}
+    evaluated: _Evaluations = {}
     while todo:
         day = todo.pop()
-        ent = entitlement(relevant.on_day(day))  # one history, evaluated day by day
-        status[day] = ent.status
-        todo.update(t for t in _thresholds(ent) if t not in status)
+        found = reuse.get(day)
+        if found is None:
+            ent = entitlement(relevant.on_day(day))  # one history, evaluated day by day
+            found = (ent.status, tuple(_thresholds(ent)))
+        evaluated[day] = found
+        todo.update(t for t in found[1] if t not in evaluated)
     segments: list[tuple[dt.date, str]] = []
-    for day in sorted(status):
-        if not segments or segments[-1][1] != status[day]:
-            segments.append((day, status[day]))
-    return tuple(segments)
+    for day in sorted(evaluated):
+        status = evaluated[day][0]
+        if not segments or segments[-1][1] != status:
+            segments.append((day, status))
+    return tuple(segments), evaluated
+
+
+def _first_difference(a: History, b: History) -> dt.date:
+    """The earliest effective day of a fact in one history and not the other (the same
+    record with the same corrections is the same fact); ``date.min`` if the openings
+    differ, ``date.max`` if nothing does."""
+
+    def key(f: Fact) -> tuple[int, tuple[int, ...]]:
+        return f.version, tuple(c.version for c in f.corrections)
+
+    opened_a, opened_b = a.opened(), b.opened()
+    if (opened_a is None) != (opened_b is None) or (
+        opened_a is not None and opened_b is not None and key(opened_a) != key(opened_b)
+    ):
+        return dt.date.min
+    keys_a = {key(f): f.effective_on for f in a.facts}
+    keys_b = {key(f): f.effective_on for f in b.facts}
+    differing = [day for k, day in keys_a.items() if k not in keys_b]
+    differing += [day for k, day in keys_b.items() if k not in keys_a]
+    return min(differing, default=dt.date.max)
 
 
 def status_on(segments: Sequence[tuple[dt.date, str]], on: dt.date) -> str:

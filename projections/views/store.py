@@ -61,7 +61,7 @@ from domain.sealing import PersonKey, has_sealed, reveal
 from domain.store.kek import Kek, KekSource
 from domain.store.keyring import WRAPPING_TABLE
 from domain.store.sql_lists import one_of
-from projections.views.row import ROW_SCHEMA, CaseRow, MonthRow, status_segments
+from projections.views.row import ROW_SCHEMA, CaseRow, MonthRow, segments_as_known
 from projections.views.trail import ClockPage, Known, changes
 
 _T = TypeVar("_T")
@@ -468,7 +468,7 @@ class ViewStore(TrackingRecorder):
         if row.trail is None:
             raise ValueError("a row read back from the store cannot be written")
         latest = Known(row.opened_at, row.office_id, row.opened_on, row.segments)
-        found = changes(row.trail, stored_version, status_segments, latest)
+        found = changes(row.trail, stored_version, segments_as_known, latest)
         case_id = str(row.case_id)
         if found.known_from is not None:
             table = self.known_table(gen)

@@ -35,8 +35,9 @@ from domain.history import Recorded, read_history
 
 #: Versions per clock page.
 PAGE = 128
-#: The status segments of some records (:func:`projections.views.row.status_segments`).
-Segments = Callable[[Sequence[Recorded]], tuple[tuple[dt.date, str], ...]]
+#: The status segments of record sets, each the one before and more
+#: (:func:`projections.views.row.segments_as_known`).
+Segments = Callable[[Sequence[Sequence[Recorded]]], list[tuple[tuple[dt.date, str], ...]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ class Changes:
 def changes(trail: Trail, stored_version: int, segments: Segments, latest: Known) -> Changes:
     """What the records after ``stored_version`` change (0: everything is new).
 
-    ``segments``: :func:`projections.views.row.status_segments` (passed in: the row
+    ``segments``: :func:`projections.views.row.segments_as_known` (passed in: the row
     module, which makes the trail, imports this one). ``latest``: the values with every
     record known (the row's own), used for the last instant instead of a fold."""
     new = [r for r in trail.relevant if r.version > stored_version]
@@ -102,10 +103,12 @@ def changes(trail: Trail, stored_version: int, segments: Segments, latest: Known
     if new:
         since = min(r.recorded_at for r in new)
         instants = sorted({r.recorded_at for r in trail.relevant if r.recorded_at >= since})
-        known = tuple(
-            _known(trail.relevant, at, segments) if at != instants[-1]
-            else replace(latest, known_from=at)
-            for at in instants
+        earlier = [[r for r in trail.relevant if r.recorded_at <= at] for at in instants[:-1]]
+        folded = segments(earlier)
+        known = (
+            *(_known(records, at, found)
+              for records, at, found in zip(earlier, instants[:-1], folded, strict=True)),
+            replace(latest, known_from=instants[-1]),
         )  # fmt: skip
     first = stored_version // PAGE if stored_version < len(trail.stamps) else None
     pages: tuple[ClockPage, ...] = ()
@@ -117,12 +120,12 @@ def changes(trail: Trail, stored_version: int, segments: Segments, latest: Known
     return Changes(since, known, pages)
 
 
-def _known(relevant: Sequence[Recorded], at: dt.datetime, segments: Segments) -> Known:
+def _known(
+    known: Sequence[Recorded], at: dt.datetime, segments: tuple[tuple[dt.date, str], ...]
+) -> Known:
     """The list's values from the records known at ``at`` (as ``known_at`` selects them)."""
-    known = [r for r in relevant if r.recorded_at <= at]
     opened = read_history(known).opened()
     if opened is None:
         return Known(at, None, None, ())
     office = getattr(opened.payload, "office_id", None)
-    return Known(at, office, opened.effective_on, tuple(segments(known)))
-
+    return Known(at, office, opened.effective_on, segments)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from domain.history import Recorded
 from projections.compliance import compliance
 from projections.entitlement import entitlement
-from projections.views.row import case_row, status_on, status_segments
+from projections.views.row import case_row, segments_as_known, status_on, status_segments
 from tests.factories import CaseBuilder, d
 from tests.strategies import case_histories, evaluation_days
 
@@ -96,3 +96,17 @@ def test_stored_status_equals_the_fold_around_every_recorded_day(records: list[R
 
     for on in sorted(days):
         assert status_on(segments, on) == entitlement(records, on).status, on
+
+
+@VIEW_SETTINGS
+@given(records=case_histories(max_steps=18), data=st.data())
+def test_segments_of_a_case_as_known_at_successive_instants_equal_each_fold(
+    records: list[Recorded], data: st.DataObject
+) -> None:
+    # given: the case as known after each of some of its records (each set the one
+    # before and more), as the known rows of decision 0062 are made
+    cuts = sorted(set(data.draw(st.lists(st.integers(1, len(records)), min_size=1, max_size=8))))
+    known = [records[:n] for n in cuts]
+    # when their segments are made reusing what cannot differ, then each is the fold's
+    assert segments_as_known(known) == [status_segments(r) for r in known]
+
