@@ -60,7 +60,7 @@ from domain.payloads import ERASED
 from domain.sealing import PersonKey, has_sealed, reveal
 from domain.store.kek import Kek, KekSource
 from domain.store.keyring import WRAPPING_TABLE
-from domain.store.sql_lists import one_of
+from domain.store.sql_lists import one_of, text_array
 from projections.views.row import ROW_SCHEMA, CaseRow, MonthRow, segments_as_known
 from projections.views.trail import ClockPage, Known, changes
 
@@ -660,13 +660,15 @@ class ViewStore(TrackingRecorder):
         columns = f"*, {self._mark()}" if months is not None else _LIGHT
 
         def read(c: Any, used: int) -> tuple[int, list[Any], list[CaseRow]]:
+            inline, more = self._inline_months(used, months)
             sql = (
-                f"SELECT {columns} FROM {self.case_table(used)} {clause} "
+                f"SELECT {columns}{inline} FROM {self.case_table(used)} AS v {clause} "
                 f"ORDER BY opened_at, case_id LIMIT {int(limit)}"
             )
-            self._run(c, sql, params)
+            self._run(c, sql, [*more, *params])
             found = c.fetchall()
-            return used, found, self._rows(c, used, found, months, persons=persons)
+            return used, found, self._rows(c, used, found, months, persons=persons,
+                                           inline=bool(inline))  # fmt: skip
 
         used, found, result = self._reading(gen, read)
         if not persons:
@@ -679,15 +681,22 @@ class ViewStore(TrackingRecorder):
         among, params = one_of("case_id", [str(i) for i in case_ids], array=self.arrays)
 
         def read(c: Any, used: int) -> tuple[list[Any], list[CaseRow]]:
+            inline, more = self._inline_months(used, "*")
             self._run(
-                c, f"SELECT *, {self._mark()} FROM {self.case_table(used)} "
-                f"WHERE {among} ORDER BY opened_at, case_id", params,
+                c, f"SELECT *, {self._mark()}{inline} FROM {self.case_table(used)} AS v "
+                f"WHERE {among} ORDER BY opened_at, case_id", [*more, *params],
             )  # fmt: skip
             found = c.fetchall()
-            return found, self._rows(c, used, found)
+            return found, self._rows(c, used, found, inline=bool(inline))
 
         found, result = self._reading(gen, read)
         return self._opened(result, self._watermark(found))
+
+    def _inline_months(self, gen: int, only: Months) -> tuple[str, list[Any]]:
+        """A column of the rows' statement holding their month rows ``only`` (as
+        :meth:`page`), and its parameters; ("", []) where the months are read in a
+        statement of their own (SQLite: no round trip to save)."""
+        return "", []
 
     def _mark(self) -> str:
         """A column of the erasure watermark (decision 0048), read in the rows' statement."""
@@ -852,16 +861,24 @@ class ViewStore(TrackingRecorder):
 
     def _rows(
         self, c: Any, gen: int, found: Sequence[Any], only: Months = "*", *,
-        persons: bool = True,
+        persons: bool = True, inline: bool = False,
     ) -> list[CaseRow]:  # fmt: skip
         """The rows ``found``, with their month rows ``only`` (as :meth:`page`); without
-        ``persons`` each row's person is left empty, not even decrypted."""
+        ``persons`` each row's person is left empty, not even decrypted. ``inline``: the
+        month rows were read in the rows' statement (:meth:`_inline_months`)."""
         if not found:
             return []
         months: dict[str, list[MonthRow]] = {}
-        wanted: tuple[str, ...] = () if only in (None, "*") else (
-            (only,) if isinstance(only, str) else tuple(only))  # fmt: skip
-        if only == "*" or wanted:
+        wanted = _wanted(only)
+        if inline:
+            for r in found:
+                read = orjson.loads(r["months_inline"]) if r["months_inline"] else ()
+                months[str(r["case_id"])] = [
+                    MonthRow(m, f2f, employer, bool(shared), bool(billable), tuple(reasons),
+                             tuple(warnings))
+                    for m, f2f, employer, shared, billable, reasons, warnings in read
+                ]  # fmt: skip
+        elif only == "*" or wanted:
             among, params = one_of(
                 "case_id", [str(r["case_id"]) for r in found], array=self.arrays
             )
@@ -963,6 +980,24 @@ class PostgresViewStore(ViewStore, PostgresTrackingRecorder):
     def _tracking_table(self) -> str:
         return self._q(self.tracking_table_name)
 
+    def _inline_months(self, gen: int, only: Months) -> tuple[str, list[Any]]:
+        """The month rows as one JSON array a row, made by the server (issue 24: their
+        own statement was one of an office page's four round trips, and psycopg built
+        every month row's nine columns in Python)."""
+        wanted = _wanted(only)
+        if only != "*" and not wanted:
+            return "", []
+        condition, params = "m.case_id = v.case_id", []
+        if only != "*":
+            condition += " AND m.month = ANY(%s::text[])"
+            params.append(text_array(wanted))
+        return (
+            ", (SELECT json_agg(json_build_array(m.month, m.face_to_face, "
+            "m.employer_contacts, m.report_shared, m.billable, m.reasons::json, "
+            f"m.warnings::json) ORDER BY m.month)::text FROM {self.month_table(gen)} AS m "
+            f"WHERE {condition}) AS months_inline", params,
+        )  # fmt: skip
+
     def _read_one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         with self.datastore.get_connection() as conn, conn.cursor() as c:
             c.execute(sql, tuple(params), prepare=True)
@@ -1031,6 +1066,13 @@ _LIGHT = (
     "case_id, office_id, opened_on, opened_at, version, computed_on, row_schema, segments, "
     "'{}' AS derived, NULL AS person"
 )
+
+
+def _wanted(only: Months) -> tuple[str, ...]:
+    """The months named by ``only`` (as :meth:`ViewStore.page`): none for "*" and None."""
+    if only is None or only == "*":
+        return ()
+    return (only,) if isinstance(only, str) else tuple(only)
 
 
 def _month_row(m: Any) -> MonthRow:

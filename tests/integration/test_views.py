@@ -26,7 +26,7 @@ from projections.views.rebuild import rebuild
 from projections.views.row import case_row
 from tests.factories import case_opened_payload
 from tests.integration.conftest import Backend
-from tests.integration.sample import EVENTS, OPENED
+from tests.integration.sample import EVENTS, OPENED, record_every_type
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFICE = "1310100001"
@@ -279,3 +279,37 @@ def test_a_row_of_an_earlier_day_is_folded_again_for_today(backend: Backend) -> 
     assert new == case_row(case_id, store.get_case(case_id).records, today)
     (stored,) = views.store.rows(views.generation, [case_id])
     assert stored.computed_on == today
+
+
+def test_month_rows_read_back_as_folded_whichever_months_a_read_asks_for(
+    backend: Backend,
+) -> None:
+    # given: a case whose months differ in every column (contacts, employer contacts, a
+    # shared report, billable or not, reasons and warnings), among other cases
+    store = backend.open()
+    case_id = record_every_type(store)
+    store.record(case_id, "support_report_shared", {"month": "2024-11", "shared_on":
+                 "2024-11-28", "shared_with": ["本人"]}, recorded_by="担当")  # fmt: skip
+    store.record(case_id, "contact_recorded", {"contact_on": "2024-12-03", "counterpart":
+                 "employer", "mode": "phone", "party": "株式会社さくら物流"},
+                 recorded_by="担当")  # fmt: skip
+    _office(store, 2)
+    views = CaseViews(store)
+    views.catch_up()
+    (stored,) = views.store.rows(views.generation, [case_id])
+    folded = case_row(case_id, store.get_case(case_id).records, stored.computed_on).months
+    assert any(m.report_shared != m.billable for m in folded)  # the columns differ
+    assert any(m.face_to_face != m.employer_contacts for m in folded)
+    # when the rows are read with every month, some months, one month, or none
+    some = (folded[0].month, folded[-1].month, "1999-01")
+    reads = {"*": folded, some: (folded[0], folded[-1]), folded[1].month: (folded[1],),
+             (): ()}  # fmt: skip
+    for months, expected in reads.items():
+        rows, _ = views.page(OFFICE, None, 10, months=months)
+        (row,) = [r for r in rows if r.case_id == case_id]
+        # then each read has exactly those months, each as the fold made it
+        assert row.months == expected, months
+        if months != "*":
+            asked = {months} if isinstance(months, str) else set(months)
+            assert all({m.month for m in r.months} <= asked for r in rows)
+    assert stored.months == folded
