@@ -313,3 +313,26 @@ def test_month_rows_read_back_as_folded_whichever_months_a_read_asks_for(
             asked = {months} if isinstance(months, str) else set(months)
             assert all({m.month for m in r.months} <= asked for r in rows)
     assert stored.months == folded
+
+
+def test_a_list_as_of_while_the_views_are_behind_folds_every_case(
+    http: tuple[TestClient, dict[str, str]], store: CaseLog, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # given: two cases the views have folded, then a resignation they have not seen,
+    # and a catch-up that leaves them one event behind (a far-behind store)
+    client, _ = http
+    ids = _office(store, 2)
+    assert client.get("/cases").status_code == 200
+    store.record(ids[0], "resigned", {"resigned_on": "2024-06-30"}, recorded_by="担当")
+    views = client.app.state.views  # type: ignore[attr-defined]
+    monkeypatch.setattr(views, "fresh", lambda limit: (views.generation, 1))
+    # when the office is listed as of now
+    now = (store.clock() + timedelta(minutes=1)).isoformat()
+    listed = client.get("/cases", params={"as_of": now, "on": "2024-08-01"})
+    # then the views' known rows were not trusted: the resignation shows, from the fold
+    assert listed.status_code == 200 and listed.headers["X-Views-Behind"] == "1"
+    found = {c["case_id"]: (c["version"], c["status"]) for c in listed.json()["cases"]}
+    records = store.get_case(ids[0]).records
+    assert found[str(ids[0])] == (records[-1].version,
+                                  entitlement(records, date(2024, 8, 1)).status)  # fmt: skip
+    assert found[str(ids[0])][1] != entitlement(records[:-1], date(2024, 8, 1)).status
