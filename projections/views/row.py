@@ -121,6 +121,7 @@ def case_row(case_id: UUID, records: Sequence[Recorded], computed_on: dt.date) -
     comp = compliance(reading)  # reuses the reading's entitlement
     p = opened.payload
     facts = [f for f in history.facts if f.effective_on <= computed_on]
+    relevant = tuple(_entitlement_records(records))
     return CaseRow(
         case_id=case_id,
         office_id=p.office_id,
@@ -128,7 +129,7 @@ def case_row(case_id: UUID, records: Sequence[Recorded], computed_on: dt.date) -
         opened_at=records[0].recorded_at,
         version=records[-1].version,
         computed_on=computed_on,
-        segments=status_segments(records),
+        segments=status_segments(relevant),
         derived={
             **_derived(ent),
             "plan": _plan(comp.plan.as_json()),
@@ -149,7 +150,7 @@ def case_row(case_id: UUID, records: Sequence[Recorded], computed_on: dt.date) -
             for m in comp.months
         ),
         person=_person(opened),
-        trail=Trail(tuple(r.recorded_at for r in records), tuple(_entitlement_records(records))),
+        trail=Trail(tuple(r.recorded_at for r in records), relevant),
     )
 
 

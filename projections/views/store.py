@@ -423,7 +423,7 @@ class ViewStore(TrackingRecorder):
         values = (
             str(row.case_id), row.office_id, row.opened_on.isoformat(),
             utc_text(row.opened_at), row.version, row.computed_on.isoformat(), ROW_SCHEMA,
-            _json([(d.isoformat(), s) for d, s in row.segments]), _json(row.derived),
+            _segments_text(row.segments), _json(row.derived),
             self._seal(orjson.dumps(person)), number_ix, ix_kek,
         )  # fmt: skip
         self._run(
@@ -478,7 +478,7 @@ class ViewStore(TrackingRecorder):
                 v for k in found.known
                 for v in (case_id, utc_text(k.known_from), k.office_id,
                           None if k.opened_on is None else k.opened_on.isoformat(),
-                          _json([(d.isoformat(), st) for d, st in k.segments]))
+                          _segments_text(k.segments))
             ]  # fmt: skip
             marks = ", ".join(["(%s, %s, %s, %s, %s)"] * len(found.known))
             self._run(c, f"INSERT INTO {table} VALUES {marks} ON CONFLICT DO NOTHING", values)
@@ -903,9 +903,7 @@ class ViewStore(TrackingRecorder):
             opened_at=dt.datetime.fromisoformat(str(r["opened_at"])),
             version=int(r["version"]),
             computed_on=dt.date.fromisoformat(str(r["computed_on"])),
-            segments=tuple(
-                (dt.date.fromisoformat(d), str(s)) for d, s in orjson.loads(r["segments"])
-            ),
+            segments=_segments_of(r["segments"]),
             derived=orjson.loads(r["derived"]),
             months=months,
             person=self._unseal(r["person"]) if person else {},
@@ -1091,6 +1089,15 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def _segments_text(segments: Sequence[tuple[dt.date, str]]) -> str:
+    """Status segments as a row and a known row store them."""
+    return _json([(day.isoformat(), status) for day, status in segments])
+
+
+def _segments_of(text: str) -> tuple[tuple[dt.date, str], ...]:
+    return tuple((dt.date.fromisoformat(day), str(status)) for day, status in orjson.loads(text))
+
+
 #: The first row shape whose known rows and clock pages are stored with it.
 TRAIL_SCHEMA = 6
 #: A case as known at an instant (decision 0062): (office, opening day, status segments,
@@ -1115,9 +1122,7 @@ def _known_at(r: Any, as_of: dt.datetime) -> KnownAt:
     version = ClockPage(int(r["page"]), stamps).version_at(as_of)
     if version is None:
         return FOLD
-    segments = tuple(
-        (dt.date.fromisoformat(d), str(st)) for d, st in orjson.loads(r["segments"])
-    )
+    segments = _segments_of(r["segments"])
     return r["office_id"], dt.date.fromisoformat(str(r["opened_on"])), segments, version
 
 

@@ -31,7 +31,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from domain.history import Recorded, read_history
+from domain.history import Recorded, known_at, read_history
 
 #: Versions per clock page.
 PAGE = 128
@@ -103,7 +103,7 @@ def changes(trail: Trail, stored_version: int, segments: Segments, latest: Known
     if new:
         since = min(r.recorded_at for r in new)
         instants = sorted({r.recorded_at for r in trail.relevant if r.recorded_at >= since})
-        earlier = [[r for r in trail.relevant if r.recorded_at <= at] for at in instants[:-1]]
+        earlier = [known_at(trail.relevant, at) for at in instants[:-1]]
         folded = segments(earlier)
         known = (
             *(_known(records, at, found)
