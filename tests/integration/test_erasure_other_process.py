@@ -185,14 +185,16 @@ def test_no_process_shows_an_erased_person_after_the_command_returns(backend: Ba
 
 
 def _watch_key(backend: Backend, case_id: str, gone: list[float], stop: threading.Event) -> None:
-    """Note when the case's person key row is no longer in the database."""
+    """Note when the case's person key row is seen to be gone: the instant the answer
+    came back, not the instant it was asked. Before it, the delete may not have
+    committed yet (this thread can wait for the GIL between the two), so a read sent
+    in between could rightly still show the person."""
     schema = backend.events_table.split(".")[0] + "." if backend.name == "postgresql" else ""
     while not stop.is_set():
-        at = time.monotonic()
         left = backend.select(f"SELECT 1 FROM {schema}teichaku_person_keys WHERE case_id = %s",
                               (case_id,))  # fmt: skip
-        if not left:
-            gone.append(at)
+        if not left:  # the instant the answer came back: the delete had committed by then
+            gone.append(time.monotonic())
             return
         time.sleep(0.005)
 
