@@ -11,16 +11,17 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.http import idempotency
 from api.http.answers import json_answer
 from api.http.auth import Principal, ensure_can_record, ensure_can_write
 from api.http.claim_check import ReadRoute
 from api.http.deps import (
+    CallerDep,
     CasesDep,
     IdempotencyKeyDep,
     IfMatchDep,
-    PrincipalDep,
     ReadableCase,
     StoredCase,
     parse_month,
@@ -65,52 +66,59 @@ router = APIRouter(prefix="/cases", tags=["ケース"], route_class=ReadRoute)
 
 
 @router.post("", status_code=201, response_model=CaseCreated, responses=_WRITE_ERRORS)
-def open_case(
+async def open_case(
     body: Annotated[dict[str, Any], Body(description="case_opened の内容(type は不要)")],
-    principal: PrincipalDep,
+    caller: CallerDep,
     cases: CasesDep,
-    response: Response,
     key: IdempotencyKeyDep,
-) -> dict[str, Any]:
+) -> Response:
     """新しいケースを開始します(ケース開始の記録)。"""
     if body.get("type") == "case_opened":
         body = {k: v for k, v in body.items() if k != "type"}
-    # A missing or malformed office id is left to payload validation (422), not 403.
-    office = body.get("office_id")
-    office = office if isinstance(office, str) else principal.office_id
-    ensure_can_write(principal, office, "case_opened")
-    answer, replayed = idempotency.run_once(
-        cases, _scope(principal, key), idempotency.request_digest("POST /cases", body),
-        lambda rec: {"case_id": str(rec.case_id), "version": rec.version},
-        lambda c: cases.open_case(body, recorded_by=principal.name, companion=c).records[-1],
-    )  # fmt: skip
-    _written(response, answer["version"], replayed, location=f"/cases/{answer['case_id']}")
-    return answer
+
+    def write() -> tuple[dict[str, Any], bool]:
+        principal = caller.principal()
+        # A missing or malformed office id is left to payload validation (422), not 403.
+        office = body.get("office_id")
+        office = office if isinstance(office, str) else principal.office_id
+        ensure_can_write(principal, office, "case_opened")
+        return idempotency.run_once(
+            cases, _scope(principal, key), idempotency.request_digest("POST /cases", body),
+            lambda rec: {"case_id": str(rec.case_id), "version": rec.version},
+            lambda c: cases.open_case(body, recorded_by=principal.name, companion=c).records[-1],
+        )  # fmt: skip
+
+    answer, replayed = await run_in_threadpool(write)
+    return _written(answer, replayed, location=f"/cases/{answer['case_id']}")
 
 
 @router.post(
     "/{case_id}/events", status_code=201, response_model=EventRecorded, responses=_WRITE_ERRORS
 )
-def record_event(
+async def record_event(
     case_id: UUID,
     body: Annotated[dict[str, Any], Body(description='{"type": "<種別>", ...内容}')],
-    principal: PrincipalDep,
+    caller: CallerDep,
     cases: CasesDep,
-    response: Response,
     expected: IfMatchDep,
     key: IdempotencyKeyDep,
-) -> dict[str, Any]:
+) -> Response:
     """ケースに出来事を1件記録します(If-Match で版を指定可、Idempotency-Key で再送を安全に)。"""
-    event_type, payload = _split_type(body)
-    case = cases.get_case(case_id)  # loaded once: for the office check and to record on
-    ensure_can_record(principal, case, event_type, payload)  # moving office: admins only
-    answer, replayed = idempotency.run_once(
-        cases, _scope(principal, key), idempotency.request_digest(f"POST /cases/{case_id}", body),
-        lambda rec: {"version": rec.version, "recorded_at": rec.recorded_at.isoformat()},
-        _recorder(cases, case, event_type, payload, principal, expected),
-    )  # fmt: skip
-    _written(response, answer["version"], replayed)
-    return answer
+
+    def write() -> tuple[dict[str, Any], bool]:
+        principal = caller.principal()
+        event_type, payload = _split_type(body)
+        case = cases.get_case(case_id)  # loaded once: for the office check and to record on
+        ensure_can_record(principal, case, event_type, payload)  # moving office: admins only
+        return idempotency.run_once(
+            cases, _scope(principal, key),
+            idempotency.request_digest(f"POST /cases/{case_id}", body),
+            lambda rec: {"version": rec.version, "recorded_at": rec.recorded_at.isoformat()},
+            _recorder(cases, case, event_type, payload, principal, expected),
+        )  # fmt: skip
+
+    answer, replayed = await run_in_threadpool(write)
+    return _written(answer, replayed)
 
 
 # The reads below write their answers with orjson (api.http.answers.json_answer). Their
@@ -190,12 +198,18 @@ def _recorder(
     return write
 
 
-def _written(response: Response, version: int, replayed: bool, location: str = "") -> None:
-    response.headers["ETag"] = f'"{version}"'
+def _written(answer: dict[str, Any], replayed: bool, location: str = "") -> Response:
+    """The write's answer (201), written by orjson in the route: validating it against
+    the response model would take one more hop to the thread pool (the model is checked
+    in tests/api/test_write_hops.py)."""
+    response = json_answer(answer)
+    response.status_code = 201
+    response.headers["ETag"] = f'"{answer["version"]}"'
     if location:
         response.headers["Location"] = location
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 def _check_months(first: str | None, last: str | None) -> None:
