@@ -10,16 +10,17 @@ every projection the router shows shares.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 from uuid import UUID
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from api.http.auth import NotAuthenticated, Principal, TokenStore, ensure_can_read
+from api.http.auth import Forbidden, NotAuthenticated, Principal, TokenStore, ensure_can_read
 from api.http.claim_check import current_check, read_caller_now
 from api.http.input_errors import invalid
 from domain.case import Case
@@ -33,9 +34,11 @@ from domain.days import (
 )
 from domain.history import Recorded, read_history, tokyo_date
 from domain.store.application import CaseLog
+from domain.store.recorders import CallerChanged, Unchanged
 from domain.transfer import current_office
 from projections.reading import Reading, read_case, read_records
 
+T = TypeVar("T")
 _bearer = HTTPBearer(
     auto_error=False,
     description="`teichaku token create` で発行したアクセストークン",
@@ -102,13 +105,15 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """A write's caller, read from the store in the write's own thread hop.
+    """A write's caller, resolved in the write's own thread hop (:meth:`write`).
 
     :func:`current_principal` reads a write's token in a hop of its own, and the route
     then runs in another: each hop to the thread pool costs about 0.25 ms on a busy
     server, a tenth of an append (issue 24). A write route is ``async`` instead and does
-    all its work, this read first, in one hop. The token is still read from the store
-    at every write, so a revocation takes effect on the next one."""
+    all its work in one hop. There the caller is taken as this process remembers it,
+    and the write's own transaction checks that its token and account are unchanged
+    (:mod:`domain.store.recorders`), as a read's access entry does (decision 0058): a
+    revocation still takes effect on the next write, in every process."""
 
     secret: str
     tokens: TokenStore
@@ -119,6 +124,21 @@ class Caller:
         if claim is None:
             raise NotAuthenticated()
         return claim.principal
+
+    def write(self, attempt: Callable[[Principal, Unchanged], T], *, keyed: bool) -> T:
+        """``attempt(principal, unchanged)``: first with the caller as remembered, its
+        write saved only if ``unchanged`` still holds; again with the caller read now when
+        it was not remembered, has changed (:class:`CallerChanged`, nothing written) or
+        was refused (403: the principal read now may be allowed). A write with an
+        Idempotency-Key reads its caller now: its replay writes nothing to check it."""
+        cases = self.tokens.cases
+        known = None if keyed or not cases.checks_writers else self.tokens.remembered(self.secret)
+        if known is not None:
+            try:
+                return attempt(known.principal, known.unchanged)
+            except (CallerChanged, Forbidden):
+                pass
+        return attempt(self.principal(), ())
 
 
 async def write_caller(secret: BearerDep, tokens: TokensDep) -> Caller:

@@ -34,7 +34,7 @@ from eventsourcing.application import (
 )
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Transcoder
-from eventsourcing.utils import strtobool
+from eventsourcing.utils import Environment, EnvType, strtobool
 
 from domain.access import CaseAccessLog
 from domain.accounts import Account
@@ -53,6 +53,7 @@ from domain.store.persistence import (
     key_file_of,
     persistence_env,
 )
+from domain.store.recorders import CHECKED, CallerChanged, Unchanged
 
 __all__ = [
     "UNREADABLE",
@@ -130,6 +131,21 @@ class CaseLog(Application[UUID]):
         if isinstance(cache, LRUCache):  # bounded by bytes, not count (decision 0051)
             self.repository.cache = case_cache(self.env, cache.maxsize)
 
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """The library's settings, with the recorder that checks a remembered writer in the
+        transaction of its write (:mod:`domain.store.recorders`) unless one is named."""
+        built = super().construct_env(name, env)
+        module = built.get("PERSISTENCE_MODULE") or ""
+        if module in CHECKED and not built.get("APPLICATION_RECORDER_TOPIC"):
+            built["APPLICATION_RECORDER_TOPIC"] = CHECKED[module]
+        return built
+
+    @property
+    def checks_writers(self) -> bool:
+        """Can a write be made for a caller as remembered, checked in its own transaction
+        (``unchanged`` of :meth:`record`)? Not on a store in memory: it always refuses."""
+        return bool(getattr(self.recorder, "checks_unchanged", False))
+
     def construct_transcoder(self) -> Transcoder:
         return OrjsonTranscoder()
 
@@ -163,18 +179,21 @@ class CaseLog(Application[UUID]):
         *,
         recorded_by: str,
         companion: Callable[[Recorded], Aggregate] | None = None,
+        unchanged: Unchanged = (),
     ) -> Case:
         """Open a new case; raises the domain's validation errors.
 
         ``companion`` builds another aggregate from the recorded event (e.g. the API's
-        idempotency record) that is saved atomically with the case.
+        idempotency record) that is saved atomically with the case. ``unchanged``: the
+        writer's token and account as read, (id, version); the case is saved only if
+        neither has a later event, else :class:`CallerChanged` and nothing is saved.
         """
         case_id = uuid4()
         case = Case.open(
             data, recorded_by=recorded_by, recorded_at=self.clock(), case_id=case_id,
             key=self.keys.key_for_writing(case_id),
         )  # fmt: skip
-        self._save(case, companions=_companions(companion, case.records[-1]))
+        self._save(case, companions=_companions(companion, case.records[-1]), unchanged=unchanged)
         return case
 
     def record(
@@ -188,6 +207,7 @@ class CaseLog(Application[UUID]):
         companion: Callable[[Recorded], Aggregate] | None = None,
         case: Case | None = None,
         check: Callable[[Case], None] | None = None,
+        unchanged: Unchanged = (),
     ) -> Recorded:
         """Append one event to a case, only if it is still at ``expected_version`` when given.
 
@@ -201,7 +221,8 @@ class CaseLog(Application[UUID]):
         another append took the version first, the case is reloaded and the event
         recorded on it (at most :data:`_WRITE_ATTEMPTS` times; the domain's rules run
         again on the newer history). Without ``check`` a caller-loaded case is not
-        retried: its checks would not have seen the newer case.
+        retried: its checks would not have seen the newer case. ``unchanged`` as in
+        :meth:`open_case`.
         """
         retries = expected_version is None and (case is None or check is not None)
         attempts = _WRITE_ATTEMPTS if retries else 1
@@ -212,7 +233,7 @@ class CaseLog(Application[UUID]):
                     check(case)
             try:
                 return self._record_on(case, event_type, data, recorded_by, expected_version,
-                                       companion)  # fmt: skip
+                                       companion, unchanged)  # fmt: skip
             except VersionConflict:
                 if attempt + 1 == attempts:
                     raise
@@ -223,6 +244,7 @@ class CaseLog(Application[UUID]):
     def _record_on(
         self, case: Case, event_type: str, data: Mapping[str, Any], recorded_by: str,
         expected_version: int | None, companion: Callable[[Recorded], Aggregate] | None,
+        unchanged: Unchanged = (),
     ) -> Recorded:  # fmt: skip
         if expected_version is not None and case.version != expected_version:
             raise VersionConflict(case.version, expected_version)
@@ -230,7 +252,7 @@ class CaseLog(Application[UUID]):
         recorded = case.record(
             event_type, data, recorded_by=recorded_by, recorded_at=self.clock(), key=key
         )
-        self._save(case, expected_version, _companions(companion, recorded))
+        self._save(case, expected_version, _companions(companion, recorded), unchanged)
         return recorded
 
     def erase_person(
@@ -455,10 +477,18 @@ class CaseLog(Application[UUID]):
         super()._take_snapshots(others)
 
     def _save(
-        self, case: Case, expected: int | None = None, companions: tuple[Aggregate, ...] = ()
-    ) -> None:
+        self, case: Case, expected: int | None = None, companions: tuple[Aggregate, ...] = (),
+        unchanged: Unchanged = (),
+    ) -> None:  # fmt: skip
+        """Save the case (and its companions) in one transaction; ``unchanged`` checked in
+        it by the recorder (:mod:`domain.store.recorders`)."""
+        if unchanged and not self.checks_writers:
+            raise CallerChanged  # this store cannot check it: the caller must be read now
         try:
-            self.save(case, *companions)
+            if unchanged:
+                self.save(case, *companions, unchanged=unchanged)
+            else:
+                self.save(case, *companions)
         except IntegrityError:
             raise VersionConflict(None, expected) from None
 

@@ -98,3 +98,101 @@ def test_an_account_moved_to_another_office_reads_as_that_office_on_the_next_req
     assert caller.client.get(f"/offices/{OFFICE}/due", headers=caller.auth).status_code == 403
     moved = caller.client.get(f"/offices/{OTHER_OFFICE}/due", headers=caller.auth)
     assert moved.status_code == 200
+
+
+# -- writes (issue 24): the remembered caller checked in the write's own transaction ----
+
+CONTACT = {"type": "contact_recorded", "contact_on": "2024-10-10", "counterpart": "person",
+           "mode": "phone", "summary": "体調の確認"}  # fmt: skip
+
+
+def _events(store: CaseLog, case_id: str) -> int:
+    return len(store.records(UUID(case_id)))
+
+
+@pytest.fixture
+def claims(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each read of a token from the store."""
+    seen: list[str] = []
+    original = TokenStore.claim
+
+    def counted(self: TokenStore, token: str) -> object:
+        seen.append(token)
+        return original(self, token)
+
+    monkeypatch.setattr(TokenStore, "claim", counted)
+    return seen
+
+
+def test_a_write_goes_on_with_the_remembered_caller_and_reads_no_token(
+    store: CaseLog, caller: Caller, claims: list[str]
+) -> None:
+    before = _events(store, caller.case_id)
+    for _ in range(2):
+        answer = caller.client.post(f"/cases/{caller.case_id}/events", json=CONTACT,
+                                    headers=caller.auth)  # fmt: skip
+        assert answer.status_code == 201, answer.text
+    assert claims == []
+    assert _events(store, caller.case_id) == before + 2
+    assert store.records(UUID(caller.case_id))[-1].recorded_by == "田中 四郎"
+
+
+@pytest.mark.parametrize("change", ["revoke", "disable"])
+def test_a_write_after_the_token_or_account_changed_elsewhere_is_401_and_writes_nothing(
+    backend: Backend, store: CaseLog, caller: Caller, claims: list[str], change: str
+) -> None:
+    before = _events(store, caller.case_id)
+    if change == "revoke":
+        _revoke_elsewhere(backend)
+    else:
+        AccountStore(backend.open()).disable(caller.account_id, by="管理者", reason="退職")
+    refused = [
+        caller.client.post(f"/cases/{caller.case_id}/events", json=CONTACT, headers=caller.auth),
+        caller.client.post("/cases", json=OPENED, headers=caller.auth),
+    ]
+    assert [r.status_code for r in refused] == [401, 401]
+    assert _events(store, caller.case_id) == before
+    assert len(claims) == 2  # each write refused in its transaction, then its caller read
+
+
+def test_a_write_refused_to_the_remembered_principal_is_judged_for_the_caller_read_now(
+    backend: Backend, store: CaseLog, caller: Caller
+) -> None:
+    """Moved to another office elsewhere: a case there may now be written (though 403 for
+    the principal as remembered, before any write), and the old office's case may not."""
+    admin = TokenStore(store).create("admin", "管理者 試験")
+    there = caller.client.post("/cases", json={**OPENED, "office_id": OTHER_OFFICE},
+                               headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
+    assert there.status_code == 201, there.text
+    other_case = there.json()["case_id"]
+    AccountStore(backend.open()).change_role(caller.account_id, "staff", OTHER_OFFICE, by="管理者")
+    before = _events(store, caller.case_id)
+
+    new = caller.client.post(f"/cases/{other_case}/events", json=CONTACT, headers=caller.auth)
+    old = caller.client.post(f"/cases/{caller.case_id}/events", json=CONTACT, headers=caller.auth)
+    assert (old.status_code, new.status_code) == (403, 201), (old.text, new.text)
+    assert _events(store, caller.case_id) == before
+
+
+def test_the_store_saves_only_while_the_named_aggregates_are_unchanged(
+    backend: Backend, store: CaseLog
+) -> None:
+    """The recorders themselves (:mod:`domain.store.recorders`), on each backend."""
+    from domain.store.recorders import CallerChanged
+
+    assert store.checks_writers
+    tokens = TokenStore(store)
+    tokens.create("staff", "担当 一郎", OFFICE)
+    (info,) = tokens.list()
+    case = store.open_case(OPENED, recorded_by="担当 一郎", unchanged=[(info.id, 1)])
+    payload = {k: v for k, v in CONTACT.items() if k != "type"}
+    store.record(case.id, "contact_recorded", payload, recorded_by="担当 一郎",
+                 unchanged=[(info.id, 1)])  # fmt: skip
+    tokens.revoke(info.id, "テスト")  # the token's version 2
+    with pytest.raises(CallerChanged):
+        store.record(case.id, "contact_recorded", payload, recorded_by="担当 一郎",
+                     unchanged=[(info.id, 1)])  # fmt: skip
+    with pytest.raises(CallerChanged):
+        store.open_case(OPENED, recorded_by="担当 一郎", unchanged=[(case.id, 9), (info.id, 1)])
+    assert len(backend.open().records(case.id)) == 2
+    assert len(backend.open().case_ids()) == 1

@@ -41,6 +41,7 @@ from domain.case import Case
 from domain.history import Recorded, known_at
 from domain.rules.cal import add_months
 from domain.store.application import CaseLog
+from domain.store.recorders import Unchanged
 from projections.audit import audit_trail
 from projections.compliance import compliance
 from projections.entitlement import entitlement
@@ -76,8 +77,7 @@ async def open_case(
     if body.get("type") == "case_opened":
         body = {k: v for k, v in body.items() if k != "type"}
 
-    def write() -> tuple[dict[str, Any], bool]:
-        principal = caller.principal()
+    def write(principal: Principal, unchanged: Unchanged) -> tuple[dict[str, Any], bool]:
         # A missing or malformed office id is left to payload validation (422), not 403.
         office = body.get("office_id")
         office = office if isinstance(office, str) else principal.office_id
@@ -85,10 +85,11 @@ async def open_case(
         return idempotency.run_once(
             cases, _scope(principal, key), idempotency.request_digest("POST /cases", body),
             lambda rec: {"case_id": str(rec.case_id), "version": rec.version},
-            lambda c: cases.open_case(body, recorded_by=principal.name, companion=c).records[-1],
+            lambda c: cases.open_case(body, recorded_by=principal.name, companion=c,
+                                      unchanged=unchanged).records[-1],
         )  # fmt: skip
 
-    answer, replayed = await run_in_threadpool(write)
+    answer, replayed = await run_in_threadpool(caller.write, write, keyed=key is not None)
     return _written(answer, replayed, location=f"/cases/{answer['case_id']}")
 
 
@@ -105,8 +106,7 @@ async def record_event(
 ) -> Response:
     """ケースに出来事を1件記録します(If-Match で版を指定可、Idempotency-Key で再送を安全に)。"""
 
-    def write() -> tuple[dict[str, Any], bool]:
-        principal = caller.principal()
+    def write(principal: Principal, unchanged: Unchanged) -> tuple[dict[str, Any], bool]:
         event_type, payload = _split_type(body)
         case = cases.get_case(case_id)  # loaded once: for the office check and to record on
         ensure_can_record(principal, case, event_type, payload)  # moving office: admins only
@@ -114,10 +114,10 @@ async def record_event(
             cases, _scope(principal, key),
             idempotency.request_digest(f"POST /cases/{case_id}", body),
             lambda rec: {"version": rec.version, "recorded_at": rec.recorded_at.isoformat()},
-            _recorder(cases, case, event_type, payload, principal, expected),
+            _recorder(cases, case, event_type, payload, principal, expected, unchanged),
         )  # fmt: skip
 
-    answer, replayed = await run_in_threadpool(write)
+    answer, replayed = await run_in_threadpool(caller.write, write, keyed=key is not None)
     return _written(answer, replayed)
 
 
@@ -184,7 +184,7 @@ def _split_type(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 def _recorder(
     cases: CaseLog, case: Case, event_type: str, payload: dict[str, Any], principal: Principal,
-    expected: int | None,
+    expected: int | None, unchanged: Unchanged = (),
 ) -> Callable[[idempotency.Companion | None], Recorded]:  # fmt: skip
     def check(reloaded: Case) -> None:  # a retry (no If-Match) checks the newer case again
         ensure_can_record(principal, reloaded, event_type, payload)
@@ -193,6 +193,7 @@ def _recorder(
         return cases.record(
             case.id, event_type, payload, recorded_by=principal.name,
             expected_version=expected, companion=companion, case=case, check=check,
+            unchanged=unchanged,
         )  # fmt: skip
 
     return write
