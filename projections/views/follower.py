@@ -33,6 +33,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
@@ -335,20 +336,35 @@ class CaseViews:
         progress: Callable[[int, int], None] | None = None, throttle_ms: int = 0,
     ) -> int:  # fmt: skip
         """Fold ``ids`` into ``gen`` :data:`CHUNK` at a time, each chunk written in one
-        transaction (with a rebuild's "done" marks when ``marks``); returns events folded."""
-        total = 0
-        for start in range(0, len(ids), CHUNK):
-            rows = self.fold(ids[start : start + CHUNK])
+        transaction (with a rebuild's "done" marks when ``marks``); returns events folded.
+
+        A chunk is written by a second thread while this one folds the next (at most one
+        chunk ahead): the write's waits on the database, about a sixth of a rebuild,
+        overlap the folding instead of adding to it (issue 24). Chunks are written in
+        order; a failed write stops the folding at the next chunk and is raised here."""
+
+        def write(rows: list[CaseRow]) -> int:
             if marks:
                 self.store.write_rebuilt(gen, rows)
             else:
                 self.store.write(gen, rows, None)
             events = sum(r.version for r in rows)
-            total += events
             if progress is not None:
                 progress(events, len(rows))
-            if throttle_ms:
-                time.sleep(throttle_ms / 1000)
+            return events
+
+        total = 0
+        with ThreadPoolExecutor(1, thread_name_prefix="teichaku-views-write") as writer:
+            pending: Future[int] | None = None
+            for start in range(0, len(ids), CHUNK):
+                rows = self.fold(ids[start : start + CHUNK])
+                if pending is not None:
+                    total += pending.result()
+                pending = writer.submit(write, rows)
+                if throttle_ms:
+                    time.sleep(throttle_ms / 1000)
+            if pending is not None:
+                total += pending.result()
         return total
 
     def fold(self, case_ids: Iterable[UUID], on: dt.date | None = None) -> list[CaseRow]:

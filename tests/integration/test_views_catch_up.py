@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable
 from datetime import date
@@ -18,6 +19,7 @@ import pytest
 from domain.store.application import CaseLog, persistence_env
 from projections.views import follower
 from projections.views.follower import CaseViews
+from projections.views.store import ViewStore
 from tests.integration.conftest import Backend
 from tests.integration.test_views import (
     ROOT,
@@ -146,3 +148,72 @@ def test_a_read_of_views_far_behind_leaves_them_to_the_follower(
     views.followed = False
     gen, behind = views.fresh(5_000)
     assert behind == 0 and views.store.count(gen) == 12
+
+
+def test_a_rebuild_writes_each_chunk_in_order_while_it_folds_the_next(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks are written by a second thread, in order, never more than one chunk behind
+    the folding; every row ends in the views, equal to the fold."""
+    store = backend.open()
+    ids = _office(store, 9)
+    monkeypatch.setattr(follower, "CHUNK", 2)
+    views = CaseViews(store)
+    gen = views.generation
+    log: list[tuple[str, str, int]] = []  # (what, thread, chunk's first case index)
+    fold, write = CaseViews.fold, type(views.store).write_rebuilt
+    order = sorted(ids)
+
+    def folding(self: CaseViews, case_ids: Iterable[UUID], on: date | None = None) -> list:  # type: ignore[type-arg]
+        case_ids = list(case_ids)
+        log.append(("fold", threading.current_thread().name, order.index(min(case_ids))))
+        return fold(self, case_ids, on)
+
+    def writing(self: ViewStore, g: int, rows: list) -> None:  # type: ignore[type-arg]
+        log.append(("write", threading.current_thread().name, order.index(rows[0].case_id)))
+        write(self, g, rows)
+
+    monkeypatch.setattr(CaseViews, "fold", folding)
+    monkeypatch.setattr(type(views.store), "write_rebuilt", writing)
+    events = views.fold_all(gen, order, marks=True)
+
+    assert events == sum(len(store.records(i)) for i in ids)
+    writes = [(thread, first) for what, thread, first in log if what == "write"]
+    assert [first for _, first in writes] == [0, 2, 4, 6, 8]
+    assert all(t.startswith("teichaku-views-write") for t, _ in writes)
+    for k, (what, _, first) in enumerate(log):  # chunk n is written only after it is folded
+        if what == "write":
+            assert ("fold", first) in [(w, f) for w, _, f in log[:k]]
+            folded_ahead = sum(1 for w, _, f in log[:k] if w == "fold" and f > first)
+            assert folded_ahead <= 1
+    assert views.store.rebuilt_cases(gen) == {str(i) for i in ids}
+    _assert_views_equal_the_fold(store, views, ids)
+
+
+def test_a_failed_chunk_write_stops_the_rebuild_and_is_raised(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = backend.open()
+    ids = _office(store, 8)
+    monkeypatch.setattr(follower, "CHUNK", 2)
+    views = CaseViews(store)
+    written: list[int] = []
+    folded: list[int] = []
+    fold, write = CaseViews.fold, type(views.store).write_rebuilt
+
+    def folding(self: CaseViews, case_ids: Iterable[UUID], on: date | None = None) -> list:  # type: ignore[type-arg]
+        folded.append(1)
+        return fold(self, case_ids, on)
+
+    def failing(self: ViewStore, g: int, rows: list) -> None:  # type: ignore[type-arg]
+        if written:
+            raise RuntimeError("the database went away")
+        written.append(len(rows))
+        write(self, g, rows)
+
+    monkeypatch.setattr(CaseViews, "fold", folding)
+    monkeypatch.setattr(type(views.store), "write_rebuilt", failing)
+    with pytest.raises(RuntimeError, match="went away"):
+        views.fold_all(views.generation, sorted(ids), marks=True)
+    assert written == [2]
+    assert len(folded) <= 3  # the failed chunk, and at most one more, were folded
