@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import (
@@ -54,6 +54,7 @@ from domain.store.persistence import (
     persistence_env,
 )
 from domain.store.recorders import CHECKED, CallerChanged, Unchanged
+from domain.store.writer_queue import queue_writers
 
 __all__ = [
     "UNREADABLE",
@@ -127,9 +128,21 @@ class CaseLog(Application[UUID]):
             )
         assert isinstance(self.mapper, CaseMapper)
         self.mapper.keys = self.keys.key
+        database = str(self.env.get("SQLITE_DBNAME") or "")
+        if module.endswith("sqlite") and database and ":memory:" not in database \
+                and "mode=memory" not in database:  # fmt: skip
+            self._writers = queue_writers(getattr(self.recorder, "datastore"), database)  # noqa: B009
         cache = self.repository.cache
         if isinstance(cache, LRUCache):  # bounded by bytes, not count (decision 0051)
             self.repository.cache = case_cache(self.env, cache.maxsize)
+
+    #: The SQLite file's writer lock (:mod:`domain.store.writer_queue`), None otherwise.
+    _writers: BinaryIO | None = None
+
+    def close(self) -> None:
+        super().close()
+        if self._writers is not None:
+            self._writers.close()
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """The library's settings, with the recorder that checks a remembered writer in the
