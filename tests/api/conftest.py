@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import anyio.to_thread
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -159,3 +160,17 @@ def event_count(cases: CaseLog) -> Callable[[str], int]:
         return len(cases.records(UUID(case_id)))
 
     return count
+
+
+@pytest.fixture
+def hops(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The name of each function sent to the thread pool (one hop each), in order."""
+    original = anyio.to_thread.run_sync
+    seen: list[str] = []
+
+    async def counted(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        seen.append(getattr(func, "__name__", repr(func)))
+        return await original(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    yield seen

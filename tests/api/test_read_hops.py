@@ -8,10 +8,8 @@ refuses an unknown caller before it reads anything else of the request.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
-import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
@@ -33,19 +31,6 @@ MODELS: dict[str, type[BaseModel]] = {
 READS = list(MODELS)
 #: The other reads of one case: each, too, writes its own answer in its route's hop.
 MORE_READS = ["claim?month=2024-10", "support-report?month=2024-10", "record-sheet?month=2024-10"]
-
-
-@pytest.fixture
-def hops(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    original = anyio.to_thread.run_sync
-    seen: list[str] = []
-
-    async def counted(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        seen.append(getattr(func, "__name__", repr(func)))
-        return await original(func, *args, **kwargs)
-
-    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
-    yield seen
 
 
 @pytest.mark.parametrize("read", READS + MORE_READS)

@@ -8,10 +8,8 @@ still read from the store at every write: a revoked token records nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
-import anyio.to_thread
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -25,19 +23,6 @@ from tests.factories import case_opened_payload
 Auth = Callable[[str], dict[str, str]]
 CONTACT = {"type": "contact_recorded", "contact_on": "2024-05-10", "counterpart": "person",
            "mode": "phone", "summary": "体調の確認"}  # fmt: skip
-
-
-@pytest.fixture
-def hops(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    original = anyio.to_thread.run_sync
-    seen: list[str] = []
-
-    async def counted(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        seen.append(getattr(func, "__name__", repr(func)))
-        return await original(func, *args, **kwargs)
-
-    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
-    yield seen
 
 
 def test_an_append_takes_one_hop_and_answers_what_its_model_documents(
