@@ -15,7 +15,7 @@ as the lock is released. Readers take nothing (WAL: they never wait for a writer
 writer that does not take the file lock (an older version, the ``sqlite3`` shell) is
 still handled by SQLite's own locking and busy handler: the file lock adds an order,
 never a new way to fail. The lock is released when the transaction's connection goes
-back to the pool, and by the kernel if the process dies.
+back to the pool, and by the kernel if the process dies (decision 0064).
 """
 
 from __future__ import annotations
