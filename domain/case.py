@@ -9,7 +9,7 @@ library's ``timestamp``) and its link in the hash chain (:mod:`domain.chain`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
@@ -214,15 +214,19 @@ class Case(Aggregate):
         recorded_at: datetime,
         case_id: UUID | None = None,
         key: PersonKey | None = None,
+        make_key: Callable[[UUID], PersonKey] | None = None,
     ) -> Case:
         """Open a case from a ``case_opened`` payload; refuse it with field problems.
 
         ``key``: the person's key (:mod:`domain.store.keyring`) that seals the personal fields;
-        without one they are stored as sent.
+        without one they are stored as sent. ``make_key``: makes it instead, only once the
+        payload is accepted (a refused opening leaves no key behind).
         """
         payload = validate_payload("case_opened", data)
         _refuse_future(payload, "case_opened", recorded_at, prefix="")
         case_id = case_id or uuid4()
+        if key is None and make_key is not None:
+            key = make_key(case_id)
         if key is not None and key.case_id != case_id:
             raise ValueError("the key belongs to another case")
         plain = _stored_form(payload)

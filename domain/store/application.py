@@ -204,9 +204,17 @@ class CaseLog(Application[UUID]):
         case_id = uuid4()
         case = Case.open(
             data, recorded_by=recorded_by, recorded_at=self.clock(), case_id=case_id,
-            key=self.keys.key_for_writing(case_id),
+            make_key=self.keys.key_for_writing,  # only for a payload that is accepted
         )  # fmt: skip
-        self._save(case, companions=_companions(companion, case.records[-1]), unchanged=unchanged)
+        try:
+            self._save(case, companions=_companions(companion, case.records[-1]),
+                       unchanged=unchanged)  # fmt: skip
+        except (CallerChanged, VersionConflict):
+            # Refused in its transaction, for certain: nothing of the case was stored, and
+            # its new key sealed nothing that is. (Not on other errors: a commit whose
+            # answer was lost may have stored the case, and its key must stay.)
+            self.keys.discard(case_id)
+            raise
         return case
 
     def record(

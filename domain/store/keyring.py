@@ -145,6 +145,13 @@ class KeyStore:
         with self._lock:
             self._cache.pop(case_id, None)
 
+    def discard(self, case_id: UUID) -> None:
+        """Delete the key of a case that was never stored (its opening was refused after
+        the key was made). Nothing was sealed under it, so unlike :meth:`destroy` there is
+        nothing to shred and no KEK to rotate. Never for a case that may exist."""
+        self.forget(case_id)
+        self._delete(case_id)
+
     # -- wrapping ------------------------------------------------------------------------
 
     def _unwrap(self, case_id: UUID, stored: bytes, kek_id: str | None) -> bytes:
@@ -179,6 +186,9 @@ class KeyStore:
     def _insert(self, case_id: UUID, person_key: bytes) -> None:
         raise NotImplementedError
 
+    def _delete(self, case_id: UUID) -> None:
+        raise NotImplementedError
+
     def _rewrap_all(self, target: Kek, delete: UUID | None) -> bool:
         raise NotImplementedError
 
@@ -203,6 +213,10 @@ class MemoryKeyStore(KeyStore):
         kek = self.keks.current()
         with self._lock:
             self._rows.setdefault(case_id, (wrap(kek, case_id, person_key), kek.id))
+
+    def _delete(self, case_id: UUID) -> None:
+        with self._lock:
+            self._rows.pop(case_id, None)
 
     def _rewrap_all(self, target: Kek, delete: UUID | None) -> bool:
         with self._lock:
@@ -332,6 +346,10 @@ class SQLKeyStore(KeyStore):
                     return
             self.keks.find(recorded or "")  # another process rotated: read the file again
         raise KeyFileError("鍵ファイルの鍵とデータベースが一致しません。もう一度お試しください")
+
+    def _delete(self, case_id: UUID) -> None:
+        with self._tx(commit=True) as c:
+            self._run(c, f"DELETE FROM {self.table} WHERE case_id = %s", (str(case_id),))
 
     def _rewrap_all(self, target: Kek, delete: UUID | None) -> bool:
         deleted = False
