@@ -93,10 +93,7 @@ async def current_principal(request: Request, secret: BearerDep, tokens: TokensD
         if known is not None:
             check.expect(known.unchanged, known.principal, secret)
             return known.principal
-    claim = await run_in_threadpool(tokens.claim, secret)
-    if claim is None:
-        raise NotAuthenticated()
-    return claim.principal
+    return await run_in_threadpool(Caller(secret, tokens).principal)
 
 
 CasesDep = Annotated[CaseLog, Depends(get_cases)]

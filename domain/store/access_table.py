@@ -129,7 +129,7 @@ def hash_parts(stream: str, row: dict[str, Any]) -> tuple[str, str, str]:
     return first, second, third
 
 
-def _changed(
+def changed_since(
     unchanged: Sequence[tuple[UUID, int]], as_id: Callable[[UUID], Any]
 ) -> tuple[str, list[Any]]:
     """The condition that one of the aggregates (id, version) has a later event (read
@@ -308,7 +308,7 @@ class SQLAccessTable(AccessTable):
             with self._tx(commit=True) as c:
                 self._append(c, entry)
                 if unchanged:
-                    changed, params = _changed(unchanged, lambda i: i.hex)  # as stored
+                    changed, params = changed_since(unchanged, lambda i: i.hex)  # as stored
                     self._run(c, f"SELECT 1 AS changed FROM {self.name(events)} "
                               f"WHERE {changed} LIMIT 1", params)  # fmt: skip
                     if c.fetchone() is not None:
@@ -502,7 +502,7 @@ class PostgresAccessTable(SQLAccessTable):
         first, second, third = hash_parts(stream, row)
         condition, more = "", list[Any]()
         if unchanged:
-            changed, more = _changed(unchanged, lambda i: i)
+            changed, more = changed_since(unchanged, lambda i: i)
             condition = f" WHERE NOT EXISTS (SELECT 1 FROM {self.name(events)} WHERE {changed})"
         with self.datastore.get_connection() as conn, conn.cursor() as c:
             c.execute(

@@ -34,6 +34,7 @@ from eventsourcing.application import (
 )
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Transcoder
+from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import Environment, EnvType, strtobool
 
 from domain.access import CaseAccessLog
@@ -128,10 +129,9 @@ class CaseLog(Application[UUID]):
             )
         assert isinstance(self.mapper, CaseMapper)
         self.mapper.keys = self.keys.key
-        database = str(self.env.get("SQLITE_DBNAME") or "")
-        if module.endswith("sqlite") and database and ":memory:" not in database \
-                and "mode=memory" not in database:  # fmt: skip
-            self._writers = queue_writers(getattr(self.recorder, "datastore"), database)  # noqa: B009
+        datastore = getattr(self.recorder, "datastore", None)
+        if isinstance(datastore, SQLiteDatastore) and not datastore.pool.is_sqlite_memory_mode:
+            self._writers = queue_writers(datastore, datastore.pool.db_name)
         cache = self.repository.cache
         if isinstance(cache, LRUCache):  # bounded by bytes, not count (decision 0051)
             self.repository.cache = case_cache(self.env, cache.maxsize)
@@ -506,10 +506,7 @@ class CaseLog(Application[UUID]):
         if unchanged and not self.checks_writers:
             raise CallerChanged  # this store cannot check it: the caller must be read now
         try:
-            if unchanged:
-                self.save(case, *companions, unchanged=unchanged)
-            else:
-                self.save(case, *companions)
+            self.save(case, *companions, unchanged=unchanged)
         except IntegrityError:
             raise VersionConflict(None, expected) from None
 

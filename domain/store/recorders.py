@@ -29,19 +29,14 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from domain.store.access_table import changed_since
+
 #: (aggregate id, version) pairs that must have no later event for a write to be made.
 Unchanged = Sequence[tuple[UUID, int]]
 
 
 class CallerChanged(Exception):
     """The writer's token or account has changed since it was read: nothing was written."""
-
-
-def _condition(unchanged: Unchanged, mark: str) -> str:
-    """One aggregate of ``unchanged`` has an event after its version (through the events
-    table's primary key, originator id then version)."""
-    one = f"(originator_id = {mark} AND originator_version > {mark})"
-    return " OR ".join([one] * len(unchanged))
 
 
 class CheckedSQLiteRecorder(SQLiteApplicationRecorder):
@@ -57,10 +52,10 @@ class CheckedSQLiteRecorder(SQLiteApplicationRecorder):
         returning = super()._insert_events(c, stored_events, **kwargs)
         unchanged: Unchanged = kwargs.get("unchanged") or ()
         if unchanged:
-            params = [v for i, version in unchanged for v in (i.hex, version)]
+            changed, params = changed_since(unchanged, lambda i: i.hex)  # ids as stored
             c.execute(
                 f"SELECT 1 FROM {self.events_table_name} "
-                f"WHERE {_condition(unchanged, '?')} LIMIT 1",
+                f"WHERE {changed.replace('%s', '?')} LIMIT 1",
                 params,
             )
             if c.fetchone() is not None:
@@ -81,10 +76,11 @@ class CheckedPostgresRecorder(PostgresApplicationRecorder):
         # the library's own error handling, rolls the transaction back.
         unchanged: Unchanged = kwargs.get("unchanged") or ()
         if unchanged:
-            query = SQL("SELECT 1 FROM {}.{} WHERE " + _condition(unchanged, "%s") + " LIMIT 1")
+            changed, params = changed_since(unchanged, lambda i: i)
+            query = SQL("SELECT 1 FROM {}.{} WHERE " + changed + " LIMIT 1")
             curs.execute(
                 query.format(Identifier(self.datastore.schema), Identifier(self.events_table_name)),
-                [v for i, version in unchanged for v in (i, version)],
+                params,
             )
             if curs.fetchone() is not None:
                 raise CallerChanged

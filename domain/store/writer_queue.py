@@ -10,8 +10,9 @@ wasted 4.6 ms. Four clients of two workers then read at about 1.2-1.5× the rate
 one (issue 24 asks for 1.6×).
 
 :func:`queue_writers` makes each write transaction first take an exclusive ``flock`` on a
-file beside the database (``<db>.writers``). The kernel wakes the next waiter as soon
-as the lock is released. Readers take nothing (WAL: they never wait for a writer). A
+file beside the database (``<db>.writers``), tried again every :data:`STEP` (0.2 ms) while
+another process holds it, for at most :data:`PATIENCE`. Readers take nothing (WAL: they
+never wait for a writer). A
 writer that does not take the file lock (an older version, the ``sqlite3`` shell) is
 still handled by SQLite's own locking and busy handler: the file lock adds an order,
 never a new way to fail. The lock is released when the transaction's connection goes

@@ -242,8 +242,7 @@ def _derived(ent: Entitlement) -> dict[str, Any]:
 
 def status_segments(records: Sequence[Recorded]) -> tuple[tuple[dt.date, str], ...]:
     """Where the entitlement's status changes, as (first day, status), by the fold itself."""
-    relevant = read_records(_entitlement_records(records), dt.date.min)
-    return _segments(relevant, {})[0]
+    return segments_as_known([records])[0]
 
 
 def segments_as_known(known: Sequence[Sequence[Recorded]]) -> list[tuple[tuple[dt.date, str], ...]]:
