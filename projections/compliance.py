@@ -31,7 +31,7 @@ from domain.payloads import (
 from domain.rules import mon, plan
 from domain.rules.cal import days_in, month_end, month_of, months_in
 from projections.compliance_model import Compliance, MonthCompliance, PlanStatus
-from projections.consent import consent_violations
+from projections.consent import Sharing, consent_violations, sharings
 from projections.coverage import Coverage, Gap, coverage_reasons
 from projections.entitlement import Entitlement, entitlement
 from projections.explain import Explanation, explained
@@ -99,8 +99,16 @@ def plan_status(reading: Reading) -> PlanStatus:
 def _compliance(reading: Reading, from_month: str | None, to_month: str | None) -> Compliance:
     case = _gathered(reading)
     months = tuple(_month(case, m) for m in _month_range(case, from_month, to_month))
-    violations = consent_violations(case.facts, case.person_names)
+    violations = consent_violations(case.facts, case_sharings(reading))
     return Compliance(case.on, months, plan_status(reading), violations)
+
+
+def case_sharings(reading: Reading) -> tuple[Sharing, ...]:
+    """The sharings of the person's information in the facts in effect on the reading's
+    day (:func:`projections.consent.sharings`), found once per reading: CON-1..3 judge
+    them, and END-2 (the stored view's last sharing) reads their days."""
+    case = _gathered(reading)
+    return reading.memo("sharings", lambda: sharings(case.facts, case.person_names))
 
 
 def _gathered(reading: Reading) -> _Case:

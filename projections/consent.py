@@ -45,7 +45,7 @@ class ConsentViolation:
 
 
 @dataclass(frozen=True, slots=True)
-class _Sharing:
+class Sharing:
     """One party that received the person's information in one event."""
 
     fact: Fact
@@ -72,7 +72,7 @@ class _Sharing:
         return f"{day}の{label}(第{version}版)で「{self.party}」に{what}を提供しましたが、"
 
 
-def _sharings(facts: Sequence[Fact], person_names: frozenset[str]) -> list[_Sharing]:
+def sharings(facts: Sequence[Fact], person_names: frozenset[str]) -> tuple[Sharing, ...]:
     """Contacts that gave information out, case meetings, shared reports and hand-overs.
 
     A report's information categories are not recorded, so only its recipients are
@@ -81,8 +81,12 @@ def _sharings(facts: Sequence[Fact], person_names: frozenset[str]) -> list[_Shar
     day support ended (CON-1 names "a hand-over"). It records no categories either, and
     what a hand-over passes on (the course of support as a whole) fits no one category,
     so, like a report, a written consent in force naming that body allows it.
+
+    Found once per reading by :func:`projections.compliance.case_sharings`, which both
+    :func:`consent_violations` and :func:`sharing_days` are given.
     """
-    out: list[_Sharing] = []
+    out: list[Sharing] = []
+    hires = [f for f in facts if f.type == "hired"]
     for fact in facts:
         p = fact.payload
         parties: list[str] = []
@@ -91,7 +95,7 @@ def _sharings(facts: Sequence[Fact], person_names: frozenset[str]) -> list[_Shar
         if isinstance(p, ContactRecorded) and p.information_shared:
             party = p.party or con.COUNTERPART_LABEL_JA[p.counterpart]
             parties, shared = [party], tuple(p.information_shared)
-            employer = _employer_on(facts, fact.effective_on)
+            employer = _employer_on(hires, fact.effective_on)
             if p.party is None and p.counterpart == "employer" and employer is not None:
                 aliases = (employer,)
         elif isinstance(p, CaseMeetingHeld) and p.information_shared:
@@ -102,14 +106,14 @@ def _sharings(facts: Sequence[Fact], person_names: frozenset[str]) -> list[_Shar
             parties = [p.handed_over_to]
         for party in parties:
             if not con.is_the_person(party, person_names):
-                out.append(_Sharing(fact, party, shared, aliases))
-    return out
+                out.append(Sharing(fact, party, shared, aliases))
+    return tuple(out)
 
 
-def _employer_on(facts: Sequence[Fact], day: date) -> str | None:
+def _employer_on(hires: Sequence[Fact], day: date) -> str | None:
     """The employer of the latest hire on or before ``day`` (CON-2: whom "事業主" meant)."""
-    hires = [f.payload for f in facts if f.type == "hired" and f.effective_on <= day]
-    last = hires[-1] if hires else None
+    before = [f.payload for f in hires if f.effective_on <= day]
+    last = before[-1] if before else None
     return last.employer.name if isinstance(last, Hired) else None
 
 
@@ -133,23 +137,22 @@ def _consents(facts: Sequence[Fact]) -> dict[str, tuple[con.ConsentTerms, tuple[
     return consents
 
 
-def sharing_days(
-    facts: Sequence[Fact], person_names: frozenset[str] = frozenset()
-) -> list[tuple[date, int, str]]:
-    """Every sharing of the person's information with another party, as (day, version,
-    party), in day order: what END-2 asks to have started before support ends."""
-    found = {(s.fact.effective_on, s.fact.version, s.party) for s in _sharings(facts, person_names)}
-    return sorted(found)
+def sharing_days(shared: Sequence[Sharing]) -> list[tuple[date, int, str]]:
+    """Every sharing of the person's information with another party (:func:`sharings`), as
+    (day, version, party), in day order: what END-2 asks to have started before support
+    ends."""
+    return sorted({(s.fact.effective_on, s.fact.version, s.party) for s in shared})
 
 
 def consent_violations(
-    facts: Sequence[Fact], person_names: frozenset[str] = frozenset()
+    facts: Sequence[Fact], shared: Sequence[Sharing]
 ) -> tuple[ConsentViolation, ...]:
     """CON-1..CON-3: every (sharing event, party) that no consent allowed on the sharing day.
 
-    ``facts`` are the case's facts as read at an instant (corrections applied); the
-    violation is explained by the consent that came nearest to allowing what no consent
-    allowed (:func:`domain.rules.con.closest_consent`), with what it does name. Each kind of
+    ``facts`` are the case's facts as read at an instant (corrections applied) and
+    ``shared`` their :func:`sharings`; the violation is explained by the consent that
+    came nearest to allowing what no consent allowed
+    (:func:`domain.rules.con.closest_consent`), with what it does name. Each kind of
     information needs a consent naming it and the party; two consents to the same party
     for different kinds together allow sharing both. Names are compared as
     :func:`domain.rules.con.party_key` compares them (width, spaces, honorifics aside).
@@ -157,7 +160,7 @@ def consent_violations(
     consents = _consents(facts)
     terms = [t for t, _ in consents.values()]
     out: list[ConsentViolation] = []
-    for s in _sharings(facts, person_names):
+    for s in shared:
         day = s.fact.effective_on
         refused = _not_allowed(terms, s)
         if refused is None:
@@ -177,7 +180,7 @@ def consent_violations(
     return tuple(out)
 
 
-def _not_allowed(terms: Sequence[con.ConsentTerms], s: _Sharing) -> tuple[str, ...] | None:
+def _not_allowed(terms: Sequence[con.ConsentTerms], s: Sharing) -> tuple[str, ...] | None:
     """The kinds of information no consent allowed (all of them), or None when allowed.
 
     A sharing without recorded kinds (a report, a hand-over) is allowed when a consent

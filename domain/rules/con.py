@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 #: CON-1: the kinds of information staff choose from on the consent, contact and meeting
@@ -55,11 +56,33 @@ def party_key(name: str) -> str:
     return key
 
 
+#: How many compared forms of names and kinds *as recorded* in consents and sharings are
+#: kept in memory (:func:`_recorded_key`, :func:`consent_names`). A case's fold compares the
+#: same few dozen recorded names thousands of times (issue 24: a fifth of a view row's
+#: time). A recorded party field names the person as 「本人」 (:func:`parties_as_self`), and
+#: the person's own name is compared without being kept (:func:`is_the_person`);
+#: :func:`party_key` itself keeps nothing, since forms and writes pass it what was typed.
+KEYS_KEPT = 4096
+
+
+@lru_cache(maxsize=KEYS_KEPT)
+def _recorded_key(name: str) -> str:
+    """:func:`party_key` of a party or kind of information as recorded, kept in memory."""
+    return party_key(name)
+
+
+@lru_cache(maxsize=KEYS_KEPT)
+def _recorded_information_key(item: str) -> str:
+    """:func:`information_key` of a kind of information as recorded, kept in memory."""
+    return information_key(item)
+
+
 def same_party(a: str, b: str) -> bool:
     """CON-1 ⚠: do ``a`` and ``b`` name the same party (:func:`party_key`)?"""
     return party_key(a) == party_key(b)
 
 
+@lru_cache(maxsize=KEYS_KEPT)
 def consent_names(consented: str, party: str) -> bool:
     """CON-1/CON-2 ⚠: does a consent naming ``consented`` name ``party``?
 
@@ -69,10 +92,10 @@ def consent_names(consented: str, party: str) -> bool:
     company's staff is giving it to the company. The reverse does not hold: a consent
     naming only 「人事課 田中」 at a company does not allow telling the company at large.
     """
-    if same_party(consented, party):
+    wanted = _recorded_key(consented)
+    if wanted == _recorded_key(party):
         return True
     words = unicodedata.normalize("NFKC", party).split()
-    wanted = party_key(consented)
     return any(party_key("".join(words[:n])) == wanted for n in range(1, len(words)))
 
 
@@ -88,15 +111,17 @@ COUNTERPART_LABEL_JA: dict[str, str] = {
 
 #: How records name the person themself when listing who received something.
 PERSON_SELF_NAMES: frozenset[str] = frozenset({"本人", "利用者本人"})
+_SELF_KEYS = frozenset(party_key(n) for n in PERSON_SELF_NAMES)
 
 
 def is_the_person(party: str, person_names: Iterable[str] = ()) -> bool:
     """CON-1/MON-4: does ``party`` name the person themself (no consent needed for them)?
 
     Compared as :func:`party_key` compares parties: 「試験 花子さん」 is 「試験花子」.
+    ``party`` is as recorded; the person's own names are compared without being kept.
     """
-    key = party_key(party)
-    return any(key == party_key(n) for n in (*PERSON_SELF_NAMES, *person_names) if n)
+    key = _recorded_key(party)
+    return key in _SELF_KEYS or any(key == party_key(n) for n in person_names if n)
 
 
 #: The fields of each event type that name who took part or received something.
@@ -202,8 +227,8 @@ def names_party(consent: ConsentTerms, party: str) -> bool:
 
 def names_information(consent: ConsentTerms, item: str) -> bool:
     """CON-2: does ``consent`` name the kind of information ``item`` (:func:`information_key`)?"""
-    key = information_key(item)
-    return any(information_key(named) == key for named in consent.information)
+    key = _recorded_information_key(item)
+    return any(_recorded_information_key(named) == key for named in consent.information)
 
 
 def _quoted(items: Iterable[str]) -> str:

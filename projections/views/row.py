@@ -31,7 +31,7 @@ from uuid import UUID
 from domain.history import Fact, History, Recorded
 from domain.payloads import AMENDMENT_TYPES, CaseOpened, EvidenceReceived, Hired, Resigned
 from domain.rules.cal import day_after
-from projections.compliance import compliance
+from projections.compliance import case_sharings, compliance
 from projections.consent import sharing_days
 from projections.entitlement import Derived, Entitlement, entitlement
 from projections.reading import Reading, read_records
@@ -121,6 +121,7 @@ def case_row(case_id: UUID, records: Sequence[Recorded], computed_on: dt.date) -
     comp = compliance(reading)  # reuses the reading's entitlement
     p = opened.payload
     facts = [f for f in history.facts if f.effective_on <= computed_on]
+    last_sharing = _last_sharing(sharing_days(case_sharings(reading)))
     relevant = tuple(_entitlement_records(records))
     return CaseRow(
         case_id=case_id,
@@ -134,7 +135,8 @@ def case_row(case_id: UUID, records: Sequence[Recorded], computed_on: dt.date) -
             **_derived(ent),
             "plan": _plan(comp.plan.as_json()),
             "consent_problems": len(comp.consent_violations),
-            **_facts(facts, frozenset({p.person.name})),
+            **_facts(facts),
+            "last_sharing": last_sharing,
             "offices": list(_offices(records)),
         },
         months=tuple(
@@ -187,8 +189,8 @@ def _person(opened: Fact) -> dict[str, Any]:
     }
 
 
-def _facts(facts: list[Fact], names: frozenset[str]) -> dict[str, Any]:
-    """The facts the office's due list and retention report read (EVID-1, END-2, RATE)."""
+def _facts(facts: list[Fact]) -> dict[str, Any]:
+    """The facts the office's due list and retention report read (EVID-1, RATE)."""
     employment: list[dict[str, Any]] = []
     for fact in facts:
         if isinstance(fact.payload, Hired):
@@ -203,12 +205,16 @@ def _facts(facts: list[Fact], names: frozenset[str]) -> dict[str, Any]:
         for f in facts
         if isinstance(f.payload, EvidenceReceived)
     ]  # fmt: skip
-    # END-2 asks only whether a sharing was made on or after a day: the latest answers it.
-    days = sharing_days(facts, names)  # in (day, version, party) order
-    last = days[-1] if days else None
-    shared = None if last is None else {"on": last[0].isoformat(), "version": last[1],
-                                        "party": last[2]}  # fmt: skip
-    return {"employment": employment, "evidence": evidence, "last_sharing": shared}
+    return {"employment": employment, "evidence": evidence}
+
+
+def _last_sharing(days: list[tuple[dt.date, int, str]]) -> dict[str, Any] | None:
+    """END-2 asks only whether a sharing was made on or after a day: the latest (of days in
+    (day, version, party) order) answers it."""
+    if not days:
+        return None
+    on, version, party = days[-1]
+    return {"on": on.isoformat(), "version": version, "party": party}
 
 
 def _plan(plan: dict[str, Any]) -> dict[str, Any]:

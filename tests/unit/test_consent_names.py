@@ -155,3 +155,17 @@ def test_party_key_keeps_different_names_apart() -> None:
     assert con.party_key("株式会社みほん") != con.party_key("みほん株式会社")  # 前株 ≠ 後株
     assert con.party_key("様") == "様"  # an honorific alone is left as written
     assert con.party_key("㈱みほん 御中") == con.party_key("株式会社みほん")
+
+
+def test_compared_names_are_kept_in_memory_but_never_the_persons_own() -> None:
+    """Issue 24: the compared form of a recorded party is kept, so a fold compares each
+    name once; the person's own name, given to compare against, is never kept."""
+    con._recorded_key.cache_clear()
+    con.consent_names.cache_clear()
+    assert con.is_the_person("試験 花子さん", frozenset({"試験花子"}))
+    assert not con.is_the_person(TANAKA, frozenset({"試験花子"}))
+    stored = con.parties_as_self("contact_recorded", {"party": "試験花子様"}, ["試験 花子"])
+    assert stored == {"party": "本人"}
+    assert con._recorded_key.cache_info().currsize == 2  # the two recorded parties only
+    assert con.consent_names(SHOP, TANAKA) and con.consent_names(SHOP, TANAKA)
+    assert con.consent_names.cache_info().hits == 1
