@@ -76,6 +76,8 @@ PROGRESS = "teichaku_view_rebuild"
 INDEX_COLUMNS = {"number_ix": "TEXT", "ix_kek": "TEXT NOT NULL DEFAULT ''"}
 #: Rows indexed again per transaction by :meth:`ViewStore.reindex`.
 REINDEX_BATCH = 500
+#: Parameters in one statement at most: SQLite allows 32,766 (since 3.32), PostgreSQL 65,535.
+MAX_PARAMETERS = 30_000
 #: A row whose index entry is not under the KEK given twice (``ix_kek`` ≠ it): written
 #: as a range on both sides so that both backends answer it from the ``ix_kek`` index.
 _STALE_INDEX = "(ix_kek < %s OR ix_kek > %s)"
@@ -379,9 +381,7 @@ class ViewStore(TrackingRecorder):
             used = self._resolve(c, gen)
             if tracking is not None and gen is not None and used != gen:
                 raise GenerationMoved(gen, used)
-            stored = self._stored_versions(c, used, rows)
-            for row in rows:
-                self._upsert(c, used, row, entries[row.case_id], stored.get(row.case_id, 0))
+            self._upsert(c, used, rows, entries)
             if tracking is not None:
                 self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
         return used
@@ -390,13 +390,11 @@ class ViewStore(TrackingRecorder):
         """Rows of a rebuild, with the rebuild's progress marks, in one transaction."""
         entries = self._prepared(rows)
         with self._tx(commit=True) as c:
-            stored = self._stored_versions(c, gen, rows)
-            for row in rows:
-                self._upsert(c, gen, row, entries[row.case_id], stored.get(row.case_id, 0))
-                self._run(
-                    c, f"INSERT INTO {self._q(PROGRESS)} VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                    (gen, str(row.case_id)),
-                )  # fmt: skip
+            self._upsert(c, gen, rows, entries)
+            self._insert_many(
+                c, f"INSERT INTO {self._q(PROGRESS)} VALUES", 2,
+                [(gen, str(row.case_id)) for row in rows], "ON CONFLICT DO NOTHING",
+            )  # fmt: skip
 
     def rebuilt_cases(self, gen: int) -> set[str]:
         with self._tx(commit=False) as c:
@@ -416,85 +414,123 @@ class ViewStore(TrackingRecorder):
         return {UUID(str(r["case_id"])): int(r["version"]) for r in c.fetchall()}
 
     def _upsert(
-        self, c: Any, gen: int, row: CaseRow, entry: _Prepared, stored_version: int
+        self, c: Any, gen: int, rows: Sequence[CaseRow], entries: dict[UUID, _Prepared]
     ) -> None:
+        """Each row stored unless a newer one is, with its offices, months, known rows and
+        clock pages, in a few statements for all the rows together (issue 24: one round
+        trip per table and transaction, not nine per case: a rebuild's writes were a third
+        of its time)."""
+        rows = _latest_of_each(rows)
+        if not rows:
+            return
+        stored = self._stored_versions(c, gen, rows)
         table = self.case_table(gen)
+        written: set[str] = set()
+        for part in _parts(rows, MAX_PARAMETERS // 12):
+            values = [v for row in part for v in self._case_values(row, entries[row.case_id])]
+            marks = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(part))
+            self._run(
+                c,
+                f"INSERT INTO {table} (case_id, office_id, opened_on, opened_at, version, "
+                "computed_on, row_schema, segments, derived, person, number_ix, ix_kek) "
+                f"VALUES {marks} "
+                "ON CONFLICT (case_id) DO UPDATE SET office_id = excluded.office_id, "
+                "opened_on = excluded.opened_on, opened_at = excluded.opened_at, "
+                "version = excluded.version, computed_on = excluded.computed_on, "
+                "row_schema = excluded.row_schema, segments = excluded.segments, "
+                "derived = excluded.derived, person = excluded.person, "
+                "number_ix = excluded.number_ix, ix_kek = excluded.ix_kek "
+                f"WHERE excluded.version > {table}.version OR (excluded.version = {table}.version "
+                f"AND excluded.computed_on >= {table}.computed_on) "
+                f"OR excluded.row_schema <> {table}.row_schema "
+                "RETURNING case_id",
+                values,
+            )
+            written |= {str(r["case_id"]) for r in c.fetchall()}
+        fresh = [row for row in rows if str(row.case_id) in written]  # else a newer is stored
+        if not fresh:
+            return
+        ids = [str(row.case_id) for row in fresh]
+        among, params = one_of("case_id", ids, array=self.arrays)
+        offices, months = self.office_table(gen), self.month_table(gen)
+        self._run(c, f"DELETE FROM {offices} WHERE {among}", params)
+        self._insert_many(
+            c, f"INSERT INTO {offices} VALUES", 2,
+            [(office, str(row.case_id)) for row in fresh for office in row.offices],
+        )  # fmt: skip
+        self._run(c, f"DELETE FROM {months} WHERE {among}", params)
+        self._insert_many(
+            c, f"INSERT INTO {months} VALUES", 9,
+            [
+                (str(row.case_id), m.month, row.office_id, m.face_to_face, m.employer_contacts,
+                 m.report_shared, m.billable, _json(m.reasons), _json(m.warnings))
+                for row in fresh for m in row.months
+            ],
+        )  # fmt: skip
+        self._write_trails(c, gen, fresh, stored)
+
+    def _case_values(self, row: CaseRow, entry: _Prepared) -> tuple[Any, ...]:
         person, number_ix, ix_kek = entry
-        values = (
+        return (
             str(row.case_id), row.office_id, row.opened_on.isoformat(),
             utc_text(row.opened_at), row.version, row.computed_on.isoformat(), ROW_SCHEMA,
             _segments_text(row.segments), _json(row.derived),
             self._seal(orjson.dumps(person)), number_ix, ix_kek,
         )  # fmt: skip
-        self._run(
-            c,
-            f"INSERT INTO {table} (case_id, office_id, opened_on, opened_at, version, "
-            "computed_on, row_schema, segments, derived, person, number_ix, ix_kek) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (case_id) DO UPDATE SET office_id = excluded.office_id, "
-            "opened_on = excluded.opened_on, opened_at = excluded.opened_at, "
-            "version = excluded.version, computed_on = excluded.computed_on, "
-            "row_schema = excluded.row_schema, segments = excluded.segments, "
-            "derived = excluded.derived, person = excluded.person, "
-            "number_ix = excluded.number_ix, ix_kek = excluded.ix_kek "
-            f"WHERE excluded.version > {table}.version OR (excluded.version = {table}.version "
-            f"AND excluded.computed_on >= {table}.computed_on) "
-            f"OR excluded.row_schema <> {table}.row_schema "
-            "RETURNING case_id",
-            values,
-        )
-        if c.fetchone() is None:
-            return  # a newer row is already stored
-        offices = self.office_table(gen)
-        self._run(c, f"DELETE FROM {offices} WHERE case_id = %s", (str(row.case_id),))
-        for office in row.offices:
-            self._run(c, f"INSERT INTO {offices} VALUES (%s, %s)", (office, str(row.case_id)))
-        months = self.month_table(gen)
-        self._run(c, f"DELETE FROM {months} WHERE case_id = %s", (str(row.case_id),))
-        if row.months:  # one statement for all the case's months (issue 24: rebuild rate)
-            month_values: list[Any] = [
-                v for m in row.months
-                for v in (str(row.case_id), m.month, row.office_id, m.face_to_face,
-                          m.employer_contacts, m.report_shared, m.billable, _json(m.reasons),
-                          _json(m.warnings))
-            ]  # fmt: skip
-            marks = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(row.months))
-            self._run(c, f"INSERT INTO {months} VALUES {marks}", month_values)
-        self._write_trail(c, gen, row, stored_version)
 
-    def _write_trail(self, c: Any, gen: int, row: CaseRow, stored_version: int) -> None:
-        """The case's known rows and clock pages that its records after ``stored_version``
-        change (:func:`projections.views.trail.changes`), in the row's transaction."""
-        if row.trail is None:
-            raise ValueError("a row read back from the store cannot be written")
-        latest = Known(row.opened_at, row.office_id, row.opened_on, row.segments)
-        found = changes(row.trail, stored_version, segments_as_known, latest)
-        case_id = str(row.case_id)
-        if found.known_from is not None:
-            table = self.known_table(gen)
-            self._run(c, f"DELETE FROM {table} WHERE case_id = %s AND known_from >= %s",
-                      (case_id, utc_text(found.known_from)))  # fmt: skip
-            values: list[Any] = [
-                v for k in found.known
-                for v in (case_id, utc_text(k.known_from), k.office_id,
-                          None if k.opened_on is None else k.opened_on.isoformat(),
-                          _segments_text(k.segments))
-            ]  # fmt: skip
-            marks = ", ".join(["(%s, %s, %s, %s, %s)"] * len(found.known))
-            self._run(c, f"INSERT INTO {table} VALUES {marks} ON CONFLICT DO NOTHING", values)
-        if found.pages:
-            table = self.clock_table(gen)
-            pages: list[Any] = [
-                v for p in found.pages
-                for v in (case_id, p.page, utc_text(p.earliest), len(p.stamps),
-                          _json([_micros(at) for at in p.stamps]))
-            ]  # fmt: skip
-            marks = ", ".join(["(%s, %s, %s, %s, %s)"] * len(found.pages))
-            self._run(
-                c, f"INSERT INTO {table} VALUES {marks} ON CONFLICT (case_id, page) DO UPDATE "
-                "SET earliest = excluded.earliest, n = excluded.n, stamps = excluded.stamps "
-                f"WHERE excluded.n >= {table}.n", pages,
+    def _write_trails(
+        self, c: Any, gen: int, rows: Sequence[CaseRow], stored: dict[UUID, int]
+    ) -> None:
+        """Each case's known rows and clock pages that its records after the version stored
+        change (:func:`projections.views.trail.changes`), in the rows' transaction."""
+        found = []
+        for row in rows:
+            if row.trail is None:
+                raise ValueError("a row read back from the store cannot be written")
+            latest = Known(row.opened_at, row.office_id, row.opened_on, row.segments)
+            found.append(
+                (str(row.case_id), changes(row.trail, stored.get(row.case_id, 0),
+                                           segments_as_known, latest))
             )  # fmt: skip
+        since = [(case_id, utc_text(f.known_from)) for case_id, f in found if f.known_from]
+        known = self.known_table(gen)
+        for part in _parts(since, 200):
+            where = " OR ".join(["(case_id = %s AND known_from >= %s)"] * len(part))
+            self._run(c, f"DELETE FROM {known} WHERE {where}", [v for p in part for v in p])
+        self._insert_many(
+            c, f"INSERT INTO {known} VALUES", 5,
+            [
+                (case_id, utc_text(k.known_from), k.office_id,
+                 None if k.opened_on is None else k.opened_on.isoformat(),
+                 _segments_text(k.segments))
+                for case_id, f in found if f.known_from is not None for k in f.known
+            ],
+            "ON CONFLICT DO NOTHING",
+        )  # fmt: skip
+        clock = self.clock_table(gen)
+        self._insert_many(
+            c, f"INSERT INTO {clock} VALUES", 5,
+            [
+                (case_id, p.page, utc_text(p.earliest), len(p.stamps),
+                 _json([_micros(at) for at in p.stamps]))
+                for case_id, f in found for p in f.pages
+            ],
+            f"ON CONFLICT (case_id, page) DO UPDATE SET earliest = excluded.earliest, "
+            f"n = excluded.n, stamps = excluded.stamps WHERE excluded.n >= {clock}.n",
+        )  # fmt: skip
+
+    def _insert_many(
+        self, c: Any, head: str, width: int, values: Sequence[Sequence[Any]], tail: str = ""
+    ) -> None:
+        """``head`` (an ``INSERT … VALUES``) of each tuple in ``values`` (``width`` long), then
+        ``tail``: one statement sent for all (the driver's ``executemany``: one parse and
+        one round trip on PostgreSQL, psycopg's pipeline; SQLite's loop in C). A VALUES
+        list of all the rows was parsed anew for each count of rows by psycopg, in Python
+        (a fifth of a rebuild's writes)."""
+        if not values:
+            return
+        marks = "(" + ", ".join([self.placeholder] * width) + ")"
+        c.executemany(f"{head} {marks} {tail}".rstrip(), values)
 
     def _seal(self, data: bytes) -> bytes:
         """Personal data is encrypted with the store's cipher when the store has one."""
@@ -1124,6 +1160,23 @@ def _known_at(r: Any, as_of: dt.datetime) -> KnownAt:
         return FOLD
     segments = _segments_of(r["segments"])
     return r["office_id"], dt.date.fromisoformat(str(r["opened_on"])), segments, version
+
+
+def _parts(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
+    """``items`` in slices of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _latest_of_each(rows: Sequence[CaseRow]) -> list[CaseRow]:
+    """One row per case, the one the upsert's condition would keep of several: the highest
+    version, then the latest day it was evaluated on (the later given, of equals)."""
+    kept: dict[UUID, CaseRow] = {}
+    for row in rows:
+        held = kept.get(row.case_id)
+        if held is None or (row.version, row.computed_on) >= (held.version, held.computed_on):
+            kept[row.case_id] = row
+    return list(kept.values())
 
 
 def utc_text(instant: dt.datetime) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -336,3 +337,55 @@ def test_a_list_as_of_while_the_views_are_behind_folds_every_case(
     assert found[str(ids[0])] == (records[-1].version,
                                   entitlement(records, date(2024, 8, 1)).status)  # fmt: skip
     assert found[str(ids[0])][1] != entitlement(records[:-1], date(2024, 8, 1)).status
+
+
+def test_rows_written_together_are_stored_as_each_written_alone(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 24: one write stores all its rows' tables in a few statements. Whatever the
+    statements' size, it keeps each case's newest row and stores the same months, offices,
+    known rows and clock pages as writing each row alone."""
+    import projections.views.store as view_store
+
+    store = backend.open()
+    ids = _office(store, 4)
+    store.record(ids[3], "resigned", {"resigned_on": "2024-12-31", "reason": "自己都合"},
+                 recorded_by="担当")  # fmt: skip
+    views = CaseViews(store)
+    today = date(2025, 1, 15)
+    older, newer = views.fold(ids, today - timedelta(days=40)), views.fold(ids, today)
+    together, alone = views.generation + 1, views.generation + 2
+    for gen in (together, alone):
+        views.store.create_views(gen)
+    # a newer row of cases 0 and 1 is already stored in both generations
+    views.store.write(together, newer[:2], None)
+    for row in newer[:2]:
+        views.store.write(alone, [row], None)
+
+    monkeypatch.setattr(view_store, "MAX_PARAMETERS", 12)  # one case row per statement
+    views.store.write(together, [*older, newer[2]], None)  # case 2 twice: the newer wins
+    monkeypatch.undo()
+    for row in [*older, newer[2]]:
+        views.store.write(alone, [row], None)
+
+    expected = {r.case_id: r for r in (newer[0], newer[1], newer[2], older[3])}
+    written = views.store.rows(together, ids)
+    assert written == views.store.rows(alone, ids)
+    assert {r.case_id: (r.computed_on, r.months) for r in written} == {
+        i: (r.computed_on, r.months) for i, r in expected.items()
+    }
+    assert older[0].months != newer[0].months  # the newer row's months were kept
+
+    def contents(gen: int) -> list[list[tuple[Any, ...]]]:
+        tables = (views.store.office_table(gen), views.store.month_table(gen),
+                  views.store.known_table(gen), views.store.clock_table(gen))  # fmt: skip
+        found = []
+        with views.store._tx(commit=False) as c:
+            for table in tables:
+                views.store._run(c, f"SELECT * FROM {table}")
+                found.append(sorted(tuple(str(v) for v in dict(r).values()) for r in c.fetchall()))
+        return found
+
+    stored = contents(together)
+    assert stored == contents(alone)
+    assert all(stored)  # every table holds rows: the comparison compared something
