@@ -123,6 +123,7 @@ def case_row(case_id: UUID, records: Sequence[Recorded], computed_on: dt.date) -
     facts = [f for f in history.facts if f.effective_on <= computed_on]
     last_sharing = _last_sharing(sharing_days(case_sharings(reading)))
     relevant = tuple(_entitlement_records(records))
+    evaluated = evaluated_segments(relevant)
     return CaseRow(
         case_id=case_id,
         office_id=p.office_id,
@@ -130,7 +131,7 @@ def case_row(case_id: UUID, records: Sequence[Recorded], computed_on: dt.date) -
         opened_at=records[0].recorded_at,
         version=records[-1].version,
         computed_on=computed_on,
-        segments=status_segments(relevant),
+        segments=evaluated.segments,
         derived={
             **_derived(ent),
             "plan": _plan(comp.plan.as_json()),
@@ -152,7 +153,7 @@ def case_row(case_id: UUID, records: Sequence[Recorded], computed_on: dt.date) -
             for m in comp.months
         ),
         person=_person(opened),
-        trail=Trail(tuple(r.recorded_at for r in records), relevant),
+        trail=Trail(tuple(r.recorded_at for r in records), relevant, evaluated),
     )
 
 
@@ -248,37 +249,58 @@ def _derived(ent: Entitlement) -> dict[str, Any]:
 
 def status_segments(records: Sequence[Recorded]) -> tuple[tuple[dt.date, str], ...]:
     """Where the entitlement's status changes, as (first day, status), by the fold itself."""
-    return segments_as_known([records])[0]
+    return evaluated_segments(records).segments
 
 
-def segments_as_known(known: Sequence[Sequence[Recorded]]) -> list[tuple[tuple[dt.date, str], ...]]:
+def segments_as_known(
+    known: Sequence[Sequence[Recorded]], seed: Evaluated | None = None
+) -> list[tuple[tuple[dt.date, str], ...]]:
     """:func:`status_segments` of each of these record sets (each the one before it and
     more: a case as known at successive instants), reusing the evaluations that cannot
-    differ from the set before's.
+    differ from the set before's, or from ``seed``'s (another set's, e.g. the case's
+    whole: :func:`evaluated_segments`).
 
     The status on a day (and the days it names) is a fold of the facts in effect on that
     day and the opening (:func:`projections.entitlement._entitlement`). On a day before
     the earliest effective day of any fact that differs between two sets, the two folds
-    read the same facts: the evaluation of the set before is the answer. The opening is
+    read the same facts: the evaluation of the other set is the answer. The opening is
     read on every day, so one that differs changes every day (a guard: the case's
     invariants refuse a fact effective before the opening day, so the opening's own day
     already bounds the reuse in every history they accept)."""
     out: list[tuple[tuple[dt.date, str], ...]] = []
-    before: tuple[History, _Evaluations] | None = None
+    before: Evaluated | None = None
     for records in known:
         relevant = read_records(_entitlement_records(records), dt.date.min)
         reuse: _Evaluations = {}
-        if before is not None:
-            first = _first_difference(before[0], relevant.history)
-            reuse = {day: found for day, found in before[1].items() if day < first}
-        segments, evaluated = _segments(relevant, reuse)
+        for other in (seed, before):
+            if other is not None:
+                first = _first_difference(other.history, relevant.history)
+                reuse.update((day, found) for day, found in other.days.items() if day < first)
+        segments, days = _segments(relevant, reuse)
         out.append(segments)
-        before = (relevant.history, evaluated)
+        before = Evaluated(relevant.history, segments, days)
     return out
+
+
+def evaluated_segments(records: Sequence[Recorded]) -> Evaluated:
+    """:func:`status_segments` with the evaluations behind them (to seed
+    :func:`segments_as_known` of the same case's earlier record sets)."""
+    relevant = read_records(_entitlement_records(records), dt.date.min)
+    segments, days = _segments(relevant, {})
+    return Evaluated(relevant.history, segments, days)
 
 
 #: Each day a status was evaluated on: the status and the days the evaluation named.
 _Evaluations = dict[dt.date, tuple[str, tuple[dt.date, ...]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluated:
+    """One record set's status segments, its history and the evaluations behind them."""
+
+    history: History
+    segments: tuple[tuple[dt.date, str], ...]
+    days: _Evaluations
 
 
 def _segments(

@@ -30,14 +30,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from domain.history import Recorded, known_at, read_history
 
 #: Versions per clock page.
 PAGE = 128
-#: The status segments of record sets, each the one before and more
-#: (:func:`projections.views.row.segments_as_known`).
-Segments = Callable[[Sequence[Sequence[Recorded]]], list[tuple[tuple[dt.date, str], ...]]]
+#: The status segments of record sets, each the one before and more, reusing the
+#: evaluations of a seed (:func:`projections.views.row.segments_as_known`).
+Segments = Callable[[Sequence[Sequence[Recorded]], Any], list[tuple[tuple[dt.date, str], ...]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,9 @@ class Trail:
     stamps: tuple[dt.datetime, ...]
     #: The entitlement's records with their amendments, in version order.
     relevant: tuple[Recorded, ...]
+    #: The status evaluations of all of ``relevant`` (the row's own,
+    #: :class:`projections.views.row.Evaluated`): the earlier sets' segments reuse them.
+    seed: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +108,7 @@ def changes(trail: Trail, stored_version: int, segments: Segments, latest: Known
         since = min(r.recorded_at for r in new)
         instants = sorted({r.recorded_at for r in trail.relevant if r.recorded_at >= since})
         earlier = [known_at(trail.relevant, at) for at in instants[:-1]]
-        folded = segments(earlier)
+        folded = segments(earlier, trail.seed)
         known = (
             *(_known(records, at, found)
               for records, at, found in zip(earlier, instants[:-1], folded, strict=True)),

@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from domain.history import Recorded
 from projections.compliance import compliance
 from projections.entitlement import entitlement
-from projections.views.row import case_row, segments_as_known, status_on, status_segments
+from projections.views.row import (
+    case_row,
+    evaluated_segments,
+    segments_as_known,
+    status_on,
+    status_segments,
+)
 from tests.factories import CaseBuilder, d
 from tests.strategies import case_histories, evaluation_days
 
@@ -108,5 +114,11 @@ def test_segments_of_a_case_as_known_at_successive_instants_equal_each_fold(
     cuts = sorted(set(data.draw(st.lists(st.integers(1, len(records)), min_size=1, max_size=8))))
     known = [records[:n] for n in cuts]
     # when their segments are made reusing what cannot differ, then each is the fold's
-    assert segments_as_known(known) == [status_segments(r) for r in known]
+    expected = [status_segments(r) for r in known]
+    assert segments_as_known(known) == expected
+    # and so when they also reuse the evaluations of another set of the case (the whole
+    # case, as a view row seeds its known rows, or any other)
+    seed = records[: data.draw(st.integers(1, len(records)))]
+    assert segments_as_known(known, evaluated_segments(seed)) == expected
+    assert segments_as_known(known, evaluated_segments(records)) == expected
 
