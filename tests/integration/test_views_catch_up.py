@@ -217,3 +217,38 @@ def test_a_failed_chunk_write_stops_the_rebuild_and_is_raised(
         views.fold_all(views.generation, sorted(ids), marks=True)
     assert written == [2]
     assert len(folded) <= 3  # the failed chunk, and at most one more, were folded
+
+
+def test_a_rebuild_folds_with_fewer_collections_and_gives_the_thresholds_back(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cyclic collector runs less often while a rebuild folds (FOLD_GC_THRESHOLD), and
+    the process that called the rebuild (a server, the command line) has its own
+    thresholds back afterwards, also when the rebuild fails."""
+    import gc
+
+    from projections.views import rebuild as rebuilding
+
+    store = backend.open()
+    _office(store, 3)
+    seen: list[tuple[int, int, int]] = []
+    fold = CaseViews.fold
+
+    def folding(self: CaseViews, case_ids: Iterable[UUID], on: date | None = None) -> list:  # type: ignore[type-arg]
+        seen.append(gc.get_threshold())
+        return fold(self, case_ids, on)
+
+    monkeypatch.setattr(CaseViews, "fold", folding)
+    before = gc.get_threshold()
+    assert before != rebuilding.FOLD_GC_THRESHOLD
+    rebuilding.rebuild(backend.env(), workers=1)
+    assert seen and set(seen) == {rebuilding.FOLD_GC_THRESHOLD}
+    assert gc.get_threshold() == before
+
+    def failing(self: CaseViews, case_ids: Iterable[UUID], on: date | None = None) -> list:  # type: ignore[type-arg]
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(CaseViews, "fold", failing)
+    with pytest.raises(RuntimeError):
+        rebuilding.rebuild(backend.env(), workers=1)
+    assert gc.get_threshold() == before
