@@ -49,9 +49,9 @@ class Recorded:
     ``typed`` is the typed form of the payload this record puts into the history (its own
     payload; for a correction, its replacement; ``None`` for a retraction), when it is
     known already: a record just written carries the payload it was validated as
-    (:meth:`with_typed`). A record read from the store has none: its fact types the
-    payload when first read (:class:`Fact`, decision 0056). It is not compared, and
-    ``replace`` never carries it over to a changed record.
+    (:meth:`with_typed`). A record read from the store has none until a fact of it types
+    the payload, when first read (:class:`Fact`, decision 0056), and keeps it here. It is
+    not compared, and ``replace`` never carries it over to a changed record.
     """
 
     case_id: UUID
@@ -165,9 +165,15 @@ class Fact:
         """The payload as corrected, typed (validated once, on first read)."""
         typed = self._typed
         if typed is None:
-            source = self.corrections[-1].payload["replacement"] if self.corrections else None
-            typed = parse_payload(self.type, self.recorded.payload if source is None else source)
+            last = self.corrections[-1] if self.corrections else None
+            source = self.recorded.payload if last is None else last.payload["replacement"]
+            typed = parse_payload(self.type, source)
             object.__setattr__(self, "_typed", typed)  # the same value whoever sets it
+            # Kept on the record that states it too, so another history of the same record
+            # (the next fold of a cached case) does not type it again (issue 24).
+            holder = self.recorded if last is None else last
+            if holder.typed is None:
+                object.__setattr__(holder, "typed", typed)
         return typed
 
     @property

@@ -64,3 +64,20 @@ def test_a_case_restored_from_its_snapshot_types_a_fact_only_when_it_is_read() -
     assert _typed_types(lambda: contacts[-1].payload) == []  # kept once typed
     expected = read_history(b.records)
     assert [f.payload for f in restored.history().facts] == [f.payload for f in expected.facts]
+
+
+def test_a_payload_typed_once_is_not_typed_again_by_another_history_of_its_records() -> None:
+    """The next fold of a cached case reads the same record objects: each payload,
+    corrected ones included, is validated once, and reads as it did."""
+    b = _case()
+    from_json = [Recorded.from_json(r.as_json()) for r in b.records]
+    first = _typed_types(lambda: [f.payload for f in read_history(from_json).facts])
+    assert first.count("contact_recorded") == 4  # three contacts and the corrected one
+    again = _typed_types(lambda: [f.payload for f in read_history(from_json).facts])
+    assert again == []
+    assert [f.payload for f in read_history(from_json).facts] == [
+        f.payload for f in read_history(b.records).facts
+    ]
+    (corrected,) = [f for f in read_history(from_json).facts if f.corrections]
+    assert corrected.payload.contact_on == date(2024, 12, 18)  # the replacement, typed
+    assert corrected.original.contact_on == date(2024, 12, 16)  # the record's own
