@@ -199,6 +199,15 @@ class Case(Aggregate):
         """Every recorded event, in recorded order, exactly as stored."""
         return list(self._ledger().recorded)
 
+    def records_to_fold(self) -> list[Recorded]:
+        """:attr:`records`, without building the case's history when it is not built yet:
+        for a caller that folds the records itself and reads the case once (the views'
+        rebuild, issue 24: the history it would build and drop cost a quarter of a case's
+        load). A case whose history is built (a cached one) gives its own records."""
+        if _LEDGER in self.__dict__:
+            return self.records
+        return [Recorded.from_json({**rec, "case_id": self.id}) for rec in self._records]
+
     def history(self, as_of: datetime | None = None) -> History:
         """The case as known at ``as_of`` (the fold of :func:`domain.history.read_history`)."""
         return self._ledger().history(as_of)

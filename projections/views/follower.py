@@ -373,7 +373,7 @@ class CaseViews:
         rows = []
         for case_id in sorted(case_ids):
             try:
-                records = self.cases.get_case(case_id).records
+                records = self.cases.get_case(case_id).records_to_fold()
             except CaseNotFound:
                 continue
             rows.append(case_row(case_id, records, day))

@@ -203,8 +203,11 @@ def _worker(
 def _work(
     env: dict[str, str], gen: int, ids: list[str], throttle_ms: int, progress: Progress | None
 ) -> int:
-    """Fold ``ids`` CHUNK at a time into generation ``gen``; returns events folded."""
-    cases = CaseLog(env=env)
+    """Fold ``ids`` CHUNK at a time into generation ``gen``; returns events folded.
+
+    Without the aggregate cache: each case is read once, and a cached case is copied for
+    every read, its history built to be shared (the fold builds its own)."""
+    cases = CaseLog(env={**env, "AGGREGATE_CACHE_MAXSIZE": ""})
     try:
         views = CaseViews(cases)
         case_ids = [UUID(i) for i in ids]
