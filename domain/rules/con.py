@@ -57,11 +57,12 @@ def party_key(name: str) -> str:
 
 
 #: How many compared forms of names and kinds *as recorded* in consents and sharings are
-#: kept in memory (:func:`_recorded_key`, :func:`consent_names`). A case's fold compares the
-#: same few dozen recorded names thousands of times (issue 24: a fifth of a view row's
-#: time). A recorded party field names the person as 「本人」 (:func:`parties_as_self`), and
-#: the person's own name is compared without being kept (:func:`is_the_person`);
-#: :func:`party_key` itself keeps nothing, since forms and writes pass it what was typed.
+#: kept in memory (:func:`_recorded_key`, :func:`_recorded_information_key`, and
+#: :func:`consent_names`' answers). A case's fold compares the same few dozen recorded
+#: names thousands of times (issue 24: a fifth of a view row's time). A recorded party
+#: field names the person as 「本人」 (:func:`parties_as_self`), and the person's own name
+#: is compared without being kept (:func:`is_the_person`); :func:`party_key` itself keeps
+#: nothing, since forms and writes pass it what was typed.
 KEYS_KEPT = 4096
 
 
@@ -92,10 +93,10 @@ def consent_names(consented: str, party: str) -> bool:
     company's staff is giving it to the company. The reverse does not hold: a consent
     naming only 「人事課 田中」 at a company does not allow telling the company at large.
     """
-    wanted = _recorded_key(consented)
-    if wanted == _recorded_key(party):
+    if same_party(consented, party):
         return True
     words = unicodedata.normalize("NFKC", party).split()
+    wanted = party_key(consented)
     return any(party_key("".join(words[:n])) == wanted for n in range(1, len(words)))
 
 
